@@ -1,3 +1,13 @@
 // Package store is ivrd's PostgreSQL: the pgx pool, schema migrations (tern) and the River
 // job queue that makes callbacks, texts and recordings durable.
+//
+// Open connects to the database named by a URL and checks that it answers. Migrate brings a
+// database up to date: store's own core set (the ivrd_meta table), River's tables, then each
+// domain package's MigrationSet. Every domain package owns its set: tern SQL files named
+// 001_xxx.sql, 002_xxx.sql, ... in its own embed.FS, versioned in its own table
+// schema_version_<name>, so packages add migrations without touching each other. Migrate
+// holds a PostgreSQL advisory lock, so several ivrd instances starting at once apply each
+// migration exactly once.
+//
+// Tests get a real throwaway PostgreSQL from the sibling package store/pgtest.
 package store

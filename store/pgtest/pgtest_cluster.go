@@ -1,0 +1,236 @@
+package pgtest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// dirPrefix starts the name of every cluster folder in os.TempDir(); the owner's pid follows,
+// so a later binary can tell a leftover (owner gone) from a live cluster.
+const dirPrefix = "ivrd-pgtest-"
+
+// serverSettings make the throwaway cluster fast; durability does not matter here.
+var serverSettings = []string{
+	"listen_addresses=''",
+	"fsync=off",
+	"full_page_writes=off",
+	"synchronous_commit=off",
+	"max_connections=300",
+	"shared_buffers=32MB",
+}
+
+// cluster is one running PostgreSQL server owned by this test binary.
+type cluster struct {
+	dir     string // temporary folder holding everything below
+	dataDir string
+	sockDir string
+	port    int
+	bin     string              // folder of initdb and pg_ctl
+	cred    *syscall.Credential // user postgres when we are root, else nil
+	admin   *pgxpool.Pool       // on database postgres, for CREATE/DROP DATABASE
+}
+
+// startCluster runs initdb and pg_ctl start in a new temporary folder.
+func startCluster(ctx context.Context) (_ *cluster, err error) {
+	bin, err := findBinDir()
+	if err != nil {
+		return nil, err
+	}
+	cred, err := runAsCredential()
+	if err != nil {
+		return nil, err
+	}
+	sweepLeftovers(ctx, bin, cred)
+
+	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", dirPrefix, os.Getpid()))
+	if err != nil {
+		return nil, fmt.Errorf("pgtest: create cluster folder: %w", err)
+	}
+	c := &cluster{dir: dir, dataDir: filepath.Join(dir, "data"), sockDir: filepath.Join(dir, "sock"), bin: bin, cred: cred}
+	defer func() {
+		if err != nil {
+			c.stop(context.WithoutCancel(ctx))
+		}
+	}()
+	if err := os.Mkdir(c.sockDir, 0o700); err != nil {
+		return nil, fmt.Errorf("pgtest: create socket folder: %w", err)
+	}
+	if cred != nil {
+		for _, p := range []string{dir, c.sockDir} {
+			if err := os.Chown(p, int(cred.Uid), int(cred.Gid)); err != nil {
+				return nil, fmt.Errorf("pgtest: give %s to user postgres: %w", p, err)
+			}
+		}
+	}
+	if c.port, err = freePort(); err != nil {
+		return nil, err
+	}
+
+	if err := c.run(ctx, "initdb", "-A", "trust", "--no-sync", "-U", "postgres", "-E", "UTF8", "--locale=C",
+		"--no-instructions", "-D", c.dataDir); err != nil {
+		return nil, err
+	}
+	opts := []string{"-k", shellQuote(c.sockDir), "-p", strconv.Itoa(c.port)}
+	for _, s := range serverSettings {
+		opts = append(opts, "-c", s)
+	}
+	if err := c.run(ctx, "pg_ctl", "-D", c.dataDir, "-l", filepath.Join(dir, "postgres.log"), "-w", "-t", "120",
+		"-o", strings.Join(opts, " "), "start"); err != nil {
+		if log, rerr := os.ReadFile(filepath.Join(dir, "postgres.log")); rerr == nil {
+			err = fmt.Errorf("%w\nserver log:\n%s", err, log)
+		}
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(c.url("postgres"))
+	if err != nil {
+		return nil, fmt.Errorf("pgtest: %w", err)
+	}
+	cfg.MaxConns = 8
+	if c.admin, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return nil, fmt.Errorf("pgtest: connect to the test cluster: %w", err)
+	}
+	if err := c.admin.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("pgtest: connect to the test cluster: %w", err)
+	}
+	return c, nil
+}
+
+// url is the connection URL of database db in the cluster.
+func (c *cluster) url(db string) string {
+	q := url.Values{"host": {c.sockDir}, "port": {strconv.Itoa(c.port)}, "sslmode": {"disable"}}
+	return (&url.URL{Scheme: "postgres", User: url.User("postgres"), Path: "/" + db, RawQuery: q.Encode()}).String()
+}
+
+// stop shuts the server down at once and removes the cluster's folder.
+func (c *cluster) stop(ctx context.Context) error {
+	if c.admin != nil {
+		c.admin.Close()
+	}
+	var errs []error
+	if _, err := os.Stat(filepath.Join(c.dataDir, "postmaster.pid")); err == nil {
+		errs = append(errs, c.run(ctx, "pg_ctl", "-D", c.dataDir, "-m", "immediate", "-w", "-t", "60", "stop"))
+	}
+	if err := os.RemoveAll(c.dir); err != nil {
+		errs = append(errs, fmt.Errorf("pgtest: remove cluster folder: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// run runs one PostgreSQL program from c.bin as the cluster's user, in the cluster's folder.
+func (c *cluster) run(ctx context.Context, prog string, args ...string) error {
+	return runPG(ctx, c.bin, c.cred, c.dir, prog, args...)
+}
+
+func runPG(ctx context.Context, bin string, cred *syscall.Credential, dir, prog string, args ...string) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(bin, prog), args...)
+	cmd.Dir = dir // the caller's folder may be unreadable for user postgres
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("pgtest: %s %s: %w\n%s", prog, strings.Join(args, " "), err, bytes.TrimSpace(out.Bytes()))
+	}
+	return nil
+}
+
+// findBinDir finds the folder holding initdb and pg_ctl: PATH first, then the newest
+// /usr/lib/postgresql/*/bin.
+func findBinDir() (string, error) {
+	if p, err := exec.LookPath("pg_ctl"); err == nil {
+		dir := filepath.Dir(p)
+		if _, err := os.Stat(filepath.Join(dir, "initdb")); err == nil {
+			return dir, nil
+		}
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	slices.SortFunc(dirs, func(a, b string) int { return versionOf(b) - versionOf(a) })
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "pg_ctl")); err == nil {
+			return d, nil
+		}
+	}
+	return "", errors.New("pgtest: PostgreSQL server programs (initdb, pg_ctl) not found on PATH nor in /usr/lib/postgresql/*/bin; " +
+		"install them: apt-get install postgresql (or ./run deps)")
+}
+
+func versionOf(binDir string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return v
+}
+
+// runAsCredential returns user postgres's credential when we are root (initdb refuses root).
+func runAsCredential() (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("pgtest: running as root, the test cluster must run as user postgres, which is missing (%w); "+
+			"install it with: apt-get install postgresql", err)
+	}
+	uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
+	gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, fmt.Errorf("pgtest: user postgres: %w", err)
+	}
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+}
+
+// freePort returns a TCP port nobody listens on now. The server listens only on its Unix
+// socket, whose name includes the port, so this is belt and braces.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("pgtest: pick a port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// sweepLeftovers stops and removes the clusters of test binaries that died without cleaning
+// up (killed, or timed out). Clusters whose owner still runs are left alone.
+func sweepLeftovers(ctx context.Context, bin string, cred *syscall.Credential) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	for _, dir := range dirs {
+		rest := strings.TrimPrefix(filepath.Base(dir), dirPrefix)
+		pid, err := strconv.Atoi(rest[:max(strings.IndexByte(rest, '-'), 0)])
+		if err != nil || pid == os.Getpid() || processAlive(pid) {
+			continue
+		}
+		data := filepath.Join(dir, "data")
+		if _, err := os.Stat(filepath.Join(data, "postmaster.pid")); err == nil {
+			_ = runPG(ctx, bin, cred, dir, "pg_ctl", "-D", data, "-m", "immediate", "-w", "-t", "30", "stop")
+		}
+		_ = os.RemoveAll(dir)
+	}
+}
+
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// shellQuote quotes s for the shell pg_ctl passes -o through.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
+}

@@ -1,0 +1,147 @@
+package pgtest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ivrd/ivrd/store"
+)
+
+// dbTimeout bounds each administrative step (create, migrate, drop a database).
+const dbTimeout = 2 * time.Minute
+
+var dbCounter atomic.Int64
+
+// template is a database migrated once with one list of sets, copied for each NewPool.
+type template struct {
+	ready chan struct{} // closed when name or err is set
+	name  string
+	err   error
+}
+
+// NewDatabase returns the URL of a new, empty database for t alone (user postgres, no
+// password, over the cluster's Unix socket). It is dropped when t ends, even if connections
+// are left open.
+func NewDatabase(t testing.TB) string {
+	t.Helper()
+	return newDatabase(t, getCluster(t), "")
+}
+
+// NewPool returns a pool on a new database for t alone with store's core migrations, River's
+// and sets applied (see store.Migrate). The pool is closed and the database dropped when t
+// ends. Set names identify the migrated template, so within one test binary a set name must
+// always mean the same files.
+func NewPool(t testing.TB, sets ...store.MigrationSet) *pgxpool.Pool {
+	t.Helper()
+	c := getCluster(t)
+	tpl, err := c.template(sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := newDatabase(t, c, tpl)
+	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+	defer cancel()
+	pool, err := pgxpool.New(ctx, u)
+	if err != nil {
+		t.Fatalf("pgtest: open pool: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// newDatabase creates a database (a copy of tpl if not "") and registers its drop.
+func newDatabase(t testing.TB, c *cluster, tpl string) string {
+	t.Helper()
+	name := databaseName(t.Name())
+	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+	defer cancel()
+	sql := "create database " + pgx.Identifier{name}.Sanitize()
+	if tpl != "" {
+		sql += " template " + pgx.Identifier{tpl}.Sanitize()
+	}
+	if _, err := c.admin.Exec(ctx, sql); err != nil {
+		t.Fatalf("pgtest: %s: %v", sql, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+		defer cancel()
+		if _, err := c.admin.Exec(ctx, "drop database "+pgx.Identifier{name}.Sanitize()+" with (force)"); err != nil {
+			t.Errorf("pgtest: drop database %s: %v", name, err)
+		}
+	})
+	return c.url(name)
+}
+
+// databaseName is unique in the binary and shows which test the database is for.
+func databaseName(test string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "t%d_", dbCounter.Add(1))
+	for _, r := range strings.ToLower(test) {
+		if b.Len() >= 63 {
+			break
+		}
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// template returns the name of the database migrated with sets, creating it on first use.
+// Callers with the same list of sets wait for the one creating it.
+func (c *cluster) template(sets []store.MigrationSet) (string, error) {
+	names := make([]string, len(sets))
+	for i, s := range sets {
+		names[i] = s.Name
+	}
+	key := strings.Join(names, ",")
+	mu.Lock()
+	tpl, ok := templates[key]
+	if !ok {
+		tpl = &template{ready: make(chan struct{}), name: fmt.Sprintf("template_%d", len(templates)+1)}
+		templates[key] = tpl
+	}
+	mu.Unlock()
+	if ok {
+		<-tpl.ready
+		return tpl.name, tpl.err
+	}
+	defer close(tpl.ready)
+	tpl.err = c.createTemplate(tpl.name, sets)
+	return tpl.name, tpl.err
+}
+
+func (c *cluster) createTemplate(name string, sets []store.MigrationSet) error {
+	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+	defer cancel()
+	if _, err := c.admin.Exec(ctx, "create database "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return fmt.Errorf("pgtest: create template database: %w", err)
+	}
+	pool, err := store.Open(ctx, c.url(name))
+	if err != nil {
+		return fmt.Errorf("pgtest: %w", err)
+	}
+	// Close before returning: CREATE DATABASE ... TEMPLATE needs the template unused.
+	defer pool.Close()
+	if err := store.Migrate(ctx, pool, sets...); err != nil {
+		return fmt.Errorf("pgtest: migrate template database for sets %v: %w", setNames(sets), err)
+	}
+	return nil
+}
+
+func setNames(sets []store.MigrationSet) []string {
+	out := make([]string, len(sets))
+	for i, s := range sets {
+		out[i] = s.Name
+	}
+	return out
+}

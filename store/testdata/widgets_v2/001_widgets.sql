@@ -1,0 +1,4 @@
+create table widget (
+    id   bigserial primary key,
+    name text not null unique
+);
