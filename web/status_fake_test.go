@@ -34,7 +34,7 @@ func fakeStatus(now time.Time) web.StatusSource {
 				{At: now.Add(-time.Minute), Direction: "in", Number: "+15551230042", Body: xssBody, State: "received"},
 				{At: now.Add(-50 * time.Second), Direction: "out", Number: "+15551230042", Body: "We will call you back in about 10 minutes.", State: "sent"},
 			},
-			QA: []web.QAResult{{At: now.Add(-5 * time.Minute), CallID: "5c2e-qa", Recording: "5c2e-qa.wav", Score: 91, Passed: true, Summary: "greeting and verification done"}},
+			QA:    []web.QAResult{{At: now.Add(-5 * time.Minute), CallID: "5c2e-qa", Recording: "5c2e-qa.wav", Score: 91, Passed: true, Summary: "greeting and verification done"}},
 			Flows: []web.FlowGraph{{Name: "hotline", Mermaid: "flowchart TD\n  start --> main_menu\n  main_menu -->|1| cards"}},
 		}, nil
 	})

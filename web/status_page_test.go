@@ -2,8 +2,8 @@ package web_test
 
 import (
 	"context"
-	"html"
 	"errors"
+	"html"
 	"net/http"
 	"testing"
 	"time"
