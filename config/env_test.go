@@ -69,18 +69,18 @@ func TestApplyEnvLeavesAConfigAloneWithoutVariables(t *testing.T) {
 }
 
 type envSample struct {
-	Name     string            `yaml:"name"`
-	Timeout  time.Duration     `yaml:"timeout"`
-	Retries  int               `yaml:"max-retries"`
-	Ratio    float64           `yaml:"ratio"`
-	Enabled  bool              `yaml:"enabled"`
-	Port     uint16            `yaml:"port"`
-	Limit    *int              `yaml:"limit"`
-	Inner    *envInner         `yaml:"inner"`
-	Untagged string            // goccy/go-yaml key: "untagged"
-	Hidden   string            `yaml:"-"`
-	Labels   map[string]string `yaml:"labels"`
-	Calendar map[string]*ivr.QueueConfig
+	Name        string            `yaml:"name"`
+	Timeout     time.Duration     `yaml:"timeout"`
+	Retries     int               `yaml:"max-retries"`
+	Ratio       float64           `yaml:"ratio"`
+	Enabled     bool              `yaml:"enabled"`
+	Port        uint16            `yaml:"port"`
+	Limit       *int              `yaml:"limit"`
+	Inner       *envInner         `yaml:"inner"`
+	Untagged    string            // goccy/go-yaml key: "untagged"
+	Hidden      string            `yaml:"-"`
+	Labels      map[string]string `yaml:"labels"`
+	Calendar    map[string]*ivr.QueueConfig
 	envEmbedded `yaml:",inline"`
 }
 
