@@ -73,7 +73,7 @@ type Destination struct {
 	Name string `yaml:"name"`
 	// Type is "http" (multipart audio + JSON metadata), "openai" (an OpenAI-compatible
 	// /v1/audio/transcriptions endpoint: transcribes, then the call is scored) or "offline".
-	Type string `yaml:"type"`
+	Type     string `yaml:"type"`
 	Endpoint `yaml:",inline"`
 	// Model is the transcription model for type openai (default "whisper-1").
 	Model string `yaml:"model"`
