@@ -95,4 +95,3 @@ func TestScoreSpokenCalls(t *testing.T) {
 		})
 	}
 }
-
