@@ -45,8 +45,9 @@ type cluster struct {
 	admin   *pgxpool.Pool       // on database postgres, for CREATE/DROP DATABASE
 }
 
-// startCluster runs initdb and pg_ctl start in a new temporary folder.
-func startCluster(ctx context.Context) (_ *cluster, err error) {
+// startCluster runs initdb and pg_ctl start in a new temporary folder marked as owned by
+// process owner (this process, except in tests of the sweep).
+func startCluster(ctx context.Context, owner int) (_ *cluster, err error) {
 	bin, err := findBinDir()
 	if err != nil {
 		return nil, err
@@ -57,7 +58,7 @@ func startCluster(ctx context.Context) (_ *cluster, err error) {
 	}
 	sweepLeftovers(ctx, bin, cred)
 
-	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", dirPrefix, os.Getpid()))
+	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", dirPrefix, owner))
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: create cluster folder: %w", err)
 	}

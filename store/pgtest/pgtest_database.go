@@ -19,8 +19,8 @@ const dbTimeout = 2 * time.Minute
 
 var dbCounter atomic.Int64
 
-// template is a database migrated once with one list of sets, copied for each NewPool.
-type template struct {
+// templateDB is a database migrated once with one list of sets, copied for each NewPool.
+type templateDB struct {
 	ready chan struct{} // closed when name or err is set
 	name  string
 	err   error
@@ -40,12 +40,7 @@ func NewDatabase(t testing.TB) string {
 // always mean the same files.
 func NewPool(t testing.TB, sets ...store.MigrationSet) *pgxpool.Pool {
 	t.Helper()
-	c := getCluster(t)
-	tpl, err := c.template(sets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := newDatabase(t, c, tpl)
+	u := NewMigratedDatabase(t, sets...)
 	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 	defer cancel()
 	pool, err := pgxpool.New(ctx, u)
@@ -54,6 +49,19 @@ func NewPool(t testing.TB, sets ...store.MigrationSet) *pgxpool.Pool {
 	}
 	t.Cleanup(pool.Close)
 	return pool
+}
+
+// NewMigratedDatabase returns the URL of a new database for t alone with store's core
+// migrations, River's and sets applied, for tests that need a URL rather than a pool (such as
+// running a command with --database). It is dropped when t ends.
+func NewMigratedDatabase(t testing.TB, sets ...store.MigrationSet) string {
+	t.Helper()
+	c := getCluster(t)
+	tpl, err := c.template(sets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newDatabase(t, c, tpl)
 }
 
 // newDatabase creates a database (a copy of tpl if not "") and registers its drop.
@@ -99,15 +107,11 @@ func databaseName(test string) string {
 // template returns the name of the database migrated with sets, creating it on first use.
 // Callers with the same list of sets wait for the one creating it.
 func (c *cluster) template(sets []store.MigrationSet) (string, error) {
-	names := make([]string, len(sets))
-	for i, s := range sets {
-		names[i] = s.Name
-	}
-	key := strings.Join(names, ",")
+	key := strings.Join(setNames(sets), ",")
 	mu.Lock()
 	tpl, ok := templates[key]
 	if !ok {
-		tpl = &template{ready: make(chan struct{}), name: fmt.Sprintf("template_%d", len(templates)+1)}
+		tpl = &templateDB{ready: make(chan struct{}), name: fmt.Sprintf("template_%d", len(templates)+1)}
 		templates[key] = tpl
 	}
 	mu.Unlock()

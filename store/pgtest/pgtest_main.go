@@ -16,9 +16,9 @@ var (
 	mainCalled atomic.Bool
 
 	mu        sync.Mutex
-	current   *cluster // nil until the first test asks for a database
-	startErr  error    // sticky: when starting failed, every test reports the same error
-	templates = map[string]*template{}
+	current   *cluster                   // nil until the first test asks for a database
+	startErr  error                      // sticky: when starting failed, every test reports the same error
+	templates = map[string]*templateDB{} // by set names, see cluster.template
 )
 
 // Main runs the tests of m, then stops this binary's cluster (if a test started one),
@@ -78,7 +78,7 @@ func getCluster(t testing.TB) *cluster {
 	if current == nil && startErr == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		current, startErr = startCluster(ctx)
+		current, startErr = startCluster(ctx, os.Getpid())
 	}
 	if startErr != nil {
 		t.Fatal(startErr)
