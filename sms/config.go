@@ -135,9 +135,9 @@ const (
 
 // Template names the package itself uses; define them under templates: per language.
 const (
-	TemplateUnknown          = "unknown"           // reply to a text no rule matched (the menu)
-	TemplateStopped          = "stopped"           // confirmation of STOP
-	TemplateStarted          = "started"           // confirmation of START
+	TemplateUnknown          = "unknown"            // reply to a text no rule matched (the menu)
+	TemplateStopped          = "stopped"            // confirmation of STOP
+	TemplateStarted          = "started"            // confirmation of START
 	TemplateCallbackConfirm  = "callback_confirmed" // {{eta}}, {{eta_minutes}}
 	TemplateCallbackRefused  = "callback_refused"   // {{reason}}
 	TemplateCallbackTryLater = "callback_failed"    // callback package could not take it now
