@@ -1,0 +1,67 @@
+package kanneltest
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestKannelRoundTrip checks the harness itself: a text from the fake carrier reaches the
+// get-url, and a sendsms request reaches the fake carrier, long ones in parts.
+func TestKannelRoundTrip(t *testing.T) {
+	got := make(chan url.Values, 10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.URL.Query()
+	}))
+	t.Cleanup(srv.Close)
+	k := Start(t, Options{InboundURL: srv.URL + "/in"})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	require.NoError(t, k.SMSC.Deliver(ctx, "+14155552671", "5000", "hello there"))
+	require.NoError(t, k.SMSC.Deliver(ctx, "+8613800138000", "5000", "你好 world"))
+	for _, want := range []string{"hello there", "你好 world"} {
+		select {
+		case q := <-got:
+			require.Equal(t, want, q.Get("text"))
+			require.NotEmpty(t, q.Get("id"))
+		case <-ctx.Done():
+			t.Fatal("no inbound request from smsbox")
+		}
+	}
+
+	send := func(text string, extra url.Values) {
+		q := url.Values{"username": {k.Username}, "password": {k.Password}, "from": {"5000"}, "to": {"+14155552671"}, "text": {text}}
+		for key, v := range extra {
+			q[key] = v
+		}
+		resp, err := http.Get(k.SendURL + "?" + q.Encode())
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	}
+	send("plain", nil)
+	o, err := k.SMSC.Next(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "text", o.Type)
+	require.Equal(t, "plain", o.Text())
+
+	send("早上好", url.Values{"charset": {"UTF-8"}, "coding": {"2"}})
+	o, err = k.SMSC.Next(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "ucs-2", o.Type)
+	require.Equal(t, "早上好", o.Text())
+
+	long := strings.Repeat("0123456789", 20)
+	send(long, nil)
+	o, err = k.SMSC.Next(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, o.Parts)
+	require.Equal(t, long, o.Text())
+}
