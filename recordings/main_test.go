@@ -1,0 +1,9 @@
+package recordings
+
+import (
+	"testing"
+
+	"github.com/ivrd/ivrd/store/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
