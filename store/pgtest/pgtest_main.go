@@ -78,7 +78,7 @@ func getCluster(t testing.TB) *cluster {
 	if current == nil && startErr == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		current, startErr = startCluster(ctx, os.Getpid())
+		current, startErr = startCluster(ctx, baseDirs(), os.Getpid())
 	}
 	if startErr != nil {
 		t.Fatal(startErr)

@@ -24,10 +24,17 @@ func running(pid int) bool {
 
 func TestSweepStopsClustersOfKilledBinariesAndSparesLiveOnes(t *testing.T) {
 	ctx := context.Background()
+	// A base folder of its own, so the sweeps of other test binaries running now leave this
+	// test's leftover alone.
+	base, err := os.MkdirTemp(baseDirs()[0], "ivrd-sweeptest-")
+	require.NoError(t, err)
+	require.NoError(t, os.Chmod(base, 0o755)) // user postgres must reach the cluster inside
+	t.Cleanup(func() { os.RemoveAll(base) })
+
 	// A process that has exited stands for a test binary killed before it could clean up.
 	gone := exec.Command("true")
 	require.NoError(t, gone.Run())
-	leftover, err := startCluster(ctx, gone.Process.Pid)
+	leftover, err := startCluster(ctx, []string{base}, gone.Process.Pid)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = leftover.stop(context.Background()) })
 	leftover.admin.Close()
@@ -38,13 +45,14 @@ func TestSweepStopsClustersOfKilledBinariesAndSparesLiveOnes(t *testing.T) {
 	require.True(t, running(postmaster))
 
 	// A folder of this (live) binary must survive the sweep.
-	live, err := os.MkdirTemp("", dirPrefix+strconv.Itoa(os.Getpid())+"-")
+	live, err := os.MkdirTemp(base, dirPrefix+strconv.Itoa(os.Getpid())+"-")
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(live) })
 
-	sweepLeftovers(ctx, leftover.bin, leftover.cred)
+	sweepLeftovers(ctx, []string{base}, leftover.bin, leftover.cred)
 
-	require.NoDirExists(t, leftover.dir)
+	left, err := filepath.Glob(filepath.Join(base, dirPrefix+"*"))
+	require.NoError(t, err)
+	require.Equal(t, []string{live}, left, "only the live binary's folder is left")
 	require.False(t, running(postmaster), "the leftover postmaster still runs")
-	require.DirExists(t, live)
 }
