@@ -1,0 +1,259 @@
+package esl
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// This file is a scripted FreeSWITCH peer for wire-level tests: it speaks real TCP and sends
+// the bytes a real FreeSWITCH sent (testdata/traces), checking that what our side writes
+// matches what the traced client wrote.
+
+type traceBlock struct {
+	dir  string // "C->S" or "S->C"
+	data []byte
+}
+
+var traceHeader = regexp.MustCompile(`^#### \[\+[0-9.]+s\] (C->S|S->C)\s+\((\d+) bytes\)`)
+
+// loadTrace parses a testdata/traces/*.txt transcript into its blocks.
+func loadTrace(t testing.TB, name string) []traceBlock {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "traces", name))
+	require.NoError(t, err)
+	var out []traceBlock
+	for len(raw) > 0 {
+		nl := bytes.IndexByte(raw, '\n')
+		if nl < 0 {
+			break
+		}
+		line := string(raw[:nl])
+		raw = raw[nl+1:]
+		m := traceHeader.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		n, _ := strconv.Atoi(m[2])
+		require.LessOrEqual(t, n, len(raw), "trace %s truncated", name)
+		out = append(out, traceBlock{dir: m[1], data: append([]byte(nil), raw[:n]...)})
+		raw = raw[n:]
+	}
+	require.NotEmpty(t, out, "no blocks in trace %s", name)
+	return out
+}
+
+// clientCommand is one command as read by the peer.
+type clientCommand struct {
+	line    string
+	headers map[string]string
+	body    string
+	raw     string
+}
+
+func readClientCommand(br *bufio.Reader) (*clientCommand, error) {
+	cmd := &clientCommand{headers: map[string]string{}}
+	var raw strings.Builder
+	for {
+		line, err := br.ReadString('\n')
+		raw.WriteString(line)
+		if err != nil {
+			return nil, err
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" {
+			if cmd.line == "" {
+				continue
+			}
+			break
+		}
+		if cmd.line == "" {
+			cmd.line = line
+			continue
+		}
+		k, v, _ := strings.Cut(line, ": ")
+		cmd.headers[strings.ToLower(k)] = v
+	}
+	if cl := cmd.headers["content-length"]; cl != "" {
+		n, _ := strconv.Atoi(cl)
+		b := make([]byte, n)
+		if _, err := io.ReadFull(br, b); err != nil {
+			return nil, err
+		}
+		cmd.body = string(b)
+		raw.Write(b)
+	}
+	cmd.raw = raw.String()
+	return cmd, nil
+}
+
+func parseClientCommand(t testing.TB, b []byte) *clientCommand {
+	t.Helper()
+	cmd, err := readClientCommand(bufio.NewReader(bytes.NewReader(b)))
+	require.NoError(t, err)
+	return cmd
+}
+
+// sameCommand compares what matters of two commands: the line, and for sendmsg the
+// call-command, application and argument (Event-UUIDs differ per run).
+func sameCommand(a, b *clientCommand) bool {
+	if a.line != b.line {
+		return false
+	}
+	for _, h := range []string{"call-command", "execute-app-name", "execute-app-arg", "hangup-cause", "event-lock"} {
+		if a.headers[h] != b.headers[h] {
+			return false
+		}
+	}
+	return true
+}
+
+// isPipelinedSet reports whether cmd is a set/unset sendmsg this package sends ahead of an
+// application (the traced client did not always need them).
+func isPipelinedSet(cmd *clientCommand) bool {
+	app := cmd.headers["execute-app-name"]
+	return cmd.line == "sendmsg" && (app == "set" || app == "unset")
+}
+
+// tracePeer plays FreeSWITCH's side of a trace on conn.
+type tracePeer struct {
+	t      testing.TB
+	blocks []traceBlock
+	// subst replaces trace values (Event-UUIDs) with ours, same length, in S->C bytes.
+	subst map[string]string
+	// sent collects every command our side wrote.
+	sent []*clientCommand
+}
+
+const okReply = "Content-Type: command/reply\nReply-Text: +OK\n\n"
+
+// run replays the trace on nc: for each traced client command, read ours, check it matches,
+// then send the FreeSWITCH messages that followed it in the trace. Extra set/unset sendmsgs get
+// a plain +OK. After the last block it waits for our side to close. It returns the first
+// mismatch, if any.
+func (p *tracePeer) run(nc net.Conn) error {
+	defer nc.Close()
+	br := bufio.NewReader(nc)
+	if p.subst == nil {
+		p.subst = map[string]string{}
+	}
+	i := 0
+	for i < len(p.blocks) {
+		b := p.blocks[i]
+		if b.dir == "S->C" {
+			if err := p.write(nc, b.data); err != nil {
+				if !p.commandsLeft(i) {
+					return nil // our side closed after its last command: fine
+				}
+				return err
+			}
+			i++
+			continue
+		}
+		want := parseClientCommand(p.t, b.data)
+		for {
+			got, err := readClientCommand(br)
+			if err != nil {
+				return fmt.Errorf("waiting for %q: %w", want.line, err)
+			}
+			p.sent = append(p.sent, got)
+			if sameCommand(got, want) {
+				for _, h := range []string{"event-uuid", "job-uuid"} {
+					if id := want.headers[h]; id != "" && len(got.headers[h]) == len(id) {
+						p.subst[id] = got.headers[h]
+					}
+				}
+				break
+			}
+			if strings.HasPrefix(got.line, "event plain ") && !strings.HasPrefix(want.line, "event ") {
+				if _, err := io.WriteString(nc, "Content-Type: command/reply\nReply-Text: +OK event listener enabled plain\n\n"); err != nil {
+					return err
+				}
+				continue
+			}
+			if isPipelinedSet(got) && !isPipelinedSet(want) {
+				if _, err := io.WriteString(nc, okReply); err != nil {
+					return err
+				}
+				continue
+			}
+			return fmt.Errorf("command mismatch:\n got: %q\nwant: %q", got.raw, want.raw)
+		}
+		i++
+	}
+	// Wait for our side to close (FreeSWITCH lingers until the client closes).
+	_ = nc.SetReadDeadline(time.Now().Add(20 * time.Second))
+	for {
+		got, err := readClientCommand(br)
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return fmt.Errorf("after the trace: %w", err)
+		}
+		p.sent = append(p.sent, got)
+	}
+}
+
+func (p *tracePeer) commandsLeft(from int) bool {
+	for _, b := range p.blocks[from:] {
+		if b.dir == "C->S" {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *tracePeer) write(nc net.Conn, data []byte) error {
+	s := string(data)
+	for from, to := range p.subst {
+		s = strings.ReplaceAll(s, from, to)
+	}
+	_, err := io.WriteString(nc, s)
+	return err
+}
+
+// dialOutbound acts as FreeSWITCH's socket application: it connects to our server and
+// replays the trace, returning the result on the channel.
+func dialOutbound(t testing.TB, addr string, blocks []traceBlock) (*tracePeer, <-chan error) {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	p := &tracePeer{t: t, blocks: blocks}
+	done := make(chan error, 1)
+	go func() { done <- p.run(nc) }()
+	t.Cleanup(func() { _ = nc.Close() })
+	return p, done
+}
+
+// serveInbound listens like FreeSWITCH's port 8021 and replays blocks to each connection
+// accepted (one at a time).
+func serveInbound(t testing.TB, blocks []traceBlock) (addr string, results <-chan error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	out := make(chan error, 16)
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p := &tracePeer{t: t, blocks: blocks}
+			out <- p.run(nc)
+		}
+	}()
+	return ln.Addr().String(), out
+}
