@@ -41,6 +41,8 @@ type PipelineOptions struct {
 	// HTTPClient sends uploads, transcriptions and webhooks (default: a client of its own).
 	HTTPClient *http.Client
 	Logger     *slog.Logger
+	// Now is the clock for retention (default time.Now).
+	Now func() time.Time
 }
 
 // Pipeline forwards recordings to their QA destinations through durable River jobs: Submit
@@ -127,6 +129,14 @@ func (p *Pipeline) Store() *Store { return p.store }
 func (p *Pipeline) AddWorkers(w *river.Workers) {
 	river.AddWorker(w, &forwardWorker{p: p})
 	river.AddWorker(w, &webhookWorker{p: p})
+	river.AddWorker(w, &retentionWorker{p: p})
+}
+
+func (p *Pipeline) now() time.Time {
+	if p.opts.Now != nil {
+		return p.opts.Now()
+	}
+	return time.Now()
 }
 
 // QueueConfig is the River queue config for Queue: as many workers as the offline transcriber
