@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -26,7 +28,7 @@ const dirPrefix = "ivrd-pgtest-"
 
 // serverSettings make the throwaway cluster fast; durability does not matter here.
 var serverSettings = []string{
-	"listen_addresses=''",
+	"listen_addresses=",
 	"fsync=off",
 	"full_page_writes=off",
 	"synchronous_commit=off",
@@ -60,11 +62,17 @@ type cluster struct {
 	bin     string              // folder of initdb and pg_ctl
 	cred    *syscall.Credential // user postgres when we are root, else nil
 	admin   *pgxpool.Pool       // on database postgres, for CREATE/DROP DATABASE
+	extra   []string            // settings after serverSettings
+
+	mu        sync.Mutex
+	templates map[string]*templateDB // by set names, see cluster.template
+	dbs       atomic.Int64           // databases created, for unique names
 }
 
 // startCluster sweeps leftovers from bases, then runs initdb and pg_ctl start in a new folder
 // in bases[0] marked as owned by process owner (this process, except in tests of the sweep).
-func startCluster(ctx context.Context, bases []string, owner int) (_ *cluster, err error) {
+// extra settings ("name=value") override serverSettings.
+func startCluster(ctx context.Context, bases []string, owner int, extra ...string) (_ *cluster, err error) {
 	bin, err := findBinDir()
 	if err != nil {
 		return nil, err
@@ -79,7 +87,8 @@ func startCluster(ctx context.Context, bases []string, owner int) (_ *cluster, e
 	if err != nil {
 		return nil, fmt.Errorf("pgtest: create cluster folder: %w", err)
 	}
-	c := &cluster{dir: dir, dataDir: filepath.Join(dir, "data"), sockDir: filepath.Join(dir, "sock"), bin: bin, cred: cred}
+	c := &cluster{dir: dir, dataDir: filepath.Join(dir, "data"), sockDir: filepath.Join(dir, "sock"), bin: bin, cred: cred,
+		extra: extra, templates: map[string]*templateDB{}}
 	defer func() {
 		if err != nil {
 			c.stop(context.WithoutCancel(ctx))
@@ -103,15 +112,7 @@ func startCluster(ctx context.Context, bases []string, owner int) (_ *cluster, e
 		"--no-instructions", "-D", c.dataDir); err != nil {
 		return nil, err
 	}
-	opts := []string{"-k", shellQuote(c.sockDir), "-p", strconv.Itoa(c.port)}
-	for _, s := range serverSettings {
-		opts = append(opts, "-c", s)
-	}
-	if err := c.run(ctx, "pg_ctl", "-D", c.dataDir, "-l", filepath.Join(dir, "postgres.log"), "-w", "-t", "120",
-		"-o", strings.Join(opts, " "), "start"); err != nil {
-		if log, rerr := os.ReadFile(filepath.Join(dir, "postgres.log")); rerr == nil {
-			err = fmt.Errorf("%w\nserver log:\n%s", err, log)
-		}
+	if err := c.start(ctx); err != nil {
 		return nil, err
 	}
 	cfg, err := pgxpool.ParseConfig(c.url("postgres"))
@@ -128,6 +129,31 @@ func startCluster(ctx context.Context, bases []string, owner int) (_ *cluster, e
 	return c, nil
 }
 
+// start starts the server of an initialized cluster and waits until it accepts connections.
+func (c *cluster) start(ctx context.Context) error {
+	opts := []string{"-k", shellQuote(c.sockDir), "-p", strconv.Itoa(c.port)}
+	for _, s := range append(slices.Clone(serverSettings), c.extra...) {
+		opts = append(opts, "-c", shellQuote(s))
+	}
+	logFile := filepath.Join(c.dir, "postgres.log")
+	err := c.run(ctx, "pg_ctl", "-D", c.dataDir, "-l", logFile, "-w", "-t", "120", "-o", strings.Join(opts, " "), "start")
+	if err != nil {
+		if log, rerr := os.ReadFile(logFile); rerr == nil {
+			err = fmt.Errorf("%w\nserver log:\n%s", err, log)
+		}
+		return err
+	}
+	return nil
+}
+
+// halt stops the server at once (like a crash: no checkpoint), keeping its files.
+func (c *cluster) halt(ctx context.Context) error {
+	if _, err := os.Stat(filepath.Join(c.dataDir, "postmaster.pid")); err != nil {
+		return nil // not running
+	}
+	return c.run(ctx, "pg_ctl", "-D", c.dataDir, "-m", "immediate", "-w", "-t", "60", "stop")
+}
+
 // url is the connection URL of database db in the cluster.
 func (c *cluster) url(db string) string {
 	q := url.Values{"host": {c.sockDir}, "port": {strconv.Itoa(c.port)}, "sslmode": {"disable"}}
@@ -139,10 +165,7 @@ func (c *cluster) stop(ctx context.Context) error {
 	if c.admin != nil {
 		c.admin.Close()
 	}
-	var errs []error
-	if _, err := os.Stat(filepath.Join(c.dataDir, "postmaster.pid")); err == nil {
-		errs = append(errs, c.run(ctx, "pg_ctl", "-D", c.dataDir, "-m", "immediate", "-w", "-t", "60", "stop"))
-	}
+	errs := []error{c.halt(ctx)}
 	if err := os.RemoveAll(c.dir); err != nil {
 		errs = append(errs, fmt.Errorf("pgtest: remove cluster folder: %w", err))
 	}

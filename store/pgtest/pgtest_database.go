@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,21 +16,27 @@ import (
 // dbTimeout bounds each administrative step (create, migrate, drop a database).
 const dbTimeout = 2 * time.Minute
 
-var dbCounter atomic.Int64
-
 // templateDB is a database migrated once with one list of sets, copied for each NewPool.
 type templateDB struct {
-	ready chan struct{} // closed when name or err is set
+	ready chan struct{} // closed when err is set
 	name  string
 	err   error
 }
 
-// NewDatabase returns the URL of a new, empty database for t alone (user postgres, no
-// password, over the cluster's Unix socket). It is dropped when t ends, even if connections
-// are left open.
+// NewDatabase returns the URL of a new, empty database for t alone in this binary's shared
+// cluster (user postgres, no password, over the cluster's Unix socket). It is dropped when t
+// ends, even if connections are left open.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
-	return newDatabase(t, getCluster(t), "")
+	return getCluster(t).newDatabase(t, "", true)
+}
+
+// NewMigratedDatabase returns the URL of a new database for t alone with store's core
+// migrations, River's and sets applied, for tests that need a URL rather than a pool (such as
+// running a command with --database). It is dropped when t ends.
+func NewMigratedDatabase(t testing.TB, sets ...store.MigrationSet) string {
+	t.Helper()
+	return getCluster(t).newMigratedDatabase(t, true, sets)
 }
 
 // NewPool returns a pool on a new database for t alone with store's core migrations, River's
@@ -40,10 +45,14 @@ func NewDatabase(t testing.TB) string {
 // always mean the same files.
 func NewPool(t testing.TB, sets ...store.MigrationSet) *pgxpool.Pool {
 	t.Helper()
-	u := NewMigratedDatabase(t, sets...)
+	return newPool(t, NewMigratedDatabase(t, sets...))
+}
+
+func newPool(t testing.TB, url string) *pgxpool.Pool {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 	defer cancel()
-	pool, err := pgxpool.New(ctx, u)
+	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
 		t.Fatalf("pgtest: open pool: %v", err)
 	}
@@ -51,23 +60,20 @@ func NewPool(t testing.TB, sets ...store.MigrationSet) *pgxpool.Pool {
 	return pool
 }
 
-// NewMigratedDatabase returns the URL of a new database for t alone with store's core
-// migrations, River's and sets applied, for tests that need a URL rather than a pool (such as
-// running a command with --database). It is dropped when t ends.
-func NewMigratedDatabase(t testing.TB, sets ...store.MigrationSet) string {
+func (c *cluster) newMigratedDatabase(t testing.TB, drop bool, sets []store.MigrationSet) string {
 	t.Helper()
-	c := getCluster(t)
 	tpl, err := c.template(sets)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newDatabase(t, c, tpl)
+	return c.newDatabase(t, tpl, drop)
 }
 
-// newDatabase creates a database (a copy of tpl if not "") and registers its drop.
-func newDatabase(t testing.TB, c *cluster, tpl string) string {
+// newDatabase creates a database, a copy of tpl (template1 if ""), and returns its URL. When
+// drop is set, it is dropped when t ends.
+func (c *cluster) newDatabase(t testing.TB, tpl string, drop bool) string {
 	t.Helper()
-	name := databaseName(t.Name())
+	name := c.databaseName(t.Name())
 	ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
 	defer cancel()
 	if tpl == "" {
@@ -79,20 +85,22 @@ func newDatabase(t testing.TB, c *cluster, tpl string) string {
 	if _, err := c.admin.Exec(ctx, sql); err != nil {
 		t.Fatalf("pgtest: %s: %v", sql, err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
-		defer cancel()
-		if _, err := c.admin.Exec(ctx, "drop database "+pgx.Identifier{name}.Sanitize()+" with (force)"); err != nil {
-			t.Errorf("pgtest: drop database %s: %v", name, err)
-		}
-	})
+	if drop {
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), dbTimeout)
+			defer cancel()
+			if _, err := c.admin.Exec(ctx, "drop database "+pgx.Identifier{name}.Sanitize()+" with (force)"); err != nil {
+				t.Errorf("pgtest: drop database %s: %v", name, err)
+			}
+		})
+	}
 	return c.url(name)
 }
 
-// databaseName is unique in the binary and shows which test the database is for.
-func databaseName(test string) string {
+// databaseName is unique in the cluster and shows which test the database is for.
+func (c *cluster) databaseName(test string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "t%d_", dbCounter.Add(1))
+	fmt.Fprintf(&b, "t%d_", c.dbs.Add(1))
 	for _, r := range strings.ToLower(test) {
 		if b.Len() >= 63 {
 			break
@@ -110,13 +118,13 @@ func databaseName(test string) string {
 // Callers with the same list of sets wait for the one creating it.
 func (c *cluster) template(sets []store.MigrationSet) (string, error) {
 	key := strings.Join(setNames(sets), ",")
-	mu.Lock()
-	tpl, ok := templates[key]
+	c.mu.Lock()
+	tpl, ok := c.templates[key]
 	if !ok {
-		tpl = &templateDB{ready: make(chan struct{}), name: fmt.Sprintf("template_%d", len(templates)+1)}
-		templates[key] = tpl
+		tpl = &templateDB{ready: make(chan struct{}), name: fmt.Sprintf("template_%d", len(c.templates)+1)}
+		c.templates[key] = tpl
 	}
-	mu.Unlock()
+	c.mu.Unlock()
 	if ok {
 		<-tpl.ready
 		return tpl.name, tpl.err

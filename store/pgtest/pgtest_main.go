@@ -15,10 +15,9 @@ import (
 var (
 	mainCalled atomic.Bool
 
-	mu        sync.Mutex
-	current   *cluster                   // nil until the first test asks for a database
-	startErr  error                      // sticky: when starting failed, every test reports the same error
-	templates = map[string]*templateDB{} // by set names, see cluster.template
+	mu       sync.Mutex
+	current  *cluster // nil until the first test asks for a database
+	startErr error    // sticky: when starting failed, every test reports the same error
 )
 
 // Main runs the tests of m, then stops this binary's cluster (if a test started one),
