@@ -1,0 +1,36 @@
+package fstest
+
+// splitAppArgs splits an application's argument string the way FreeSWITCH's
+// switch_separate_string does with a blank delimiter (separate_string_blank_delim): on
+// spaces, except inside single quotes; a backslash makes the next character literal; the
+// quotes and backslashes are removed. So play_and_get_digits can take a prompt with spaces:
+// 1 1 1 5000 # 'say:Press 1 for sales' silence_stream://250 digits \d 2000.
+func splitAppArgs(s string) []string {
+	var out []string
+	var cur []byte
+	inQuote, inArg := false, false
+	for i := 0; i < len(s); i++ {
+		ch := s[i]
+		switch {
+		case ch == '\\' && i+1 < len(s):
+			i++
+			cur = append(cur, s[i])
+			inArg = true
+		case ch == '\'':
+			inQuote = !inQuote
+			inArg = true
+		case ch == ' ' && !inQuote:
+			if inArg {
+				out = append(out, string(cur))
+				cur, inArg = cur[:0], false
+			}
+		default:
+			cur = append(cur, ch)
+			inArg = true
+		}
+	}
+	if inArg {
+		out = append(out, string(cur))
+	}
+	return out
+}
