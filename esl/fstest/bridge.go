@@ -1,0 +1,167 @@
+package fstest
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+var dialStatus = map[string]string{
+	"SUCCESS": "SUCCESS", "NO_ANSWER": "NOANSWER", "USER_BUSY": "BUSY", "ORIGINATOR_CANCEL": "CANCEL",
+	"NO_USER_RESPONSE": "NOANSWER", "NORMAL_CIRCUIT_CONGESTION": "CONGESTION",
+}
+
+// appBridge is the "bridge" application: ring the dial string with the caller's call_timeout;
+// on answer bridge the two legs until one hangs up.
+func (c *channel) appBridge(arg string) {
+	s := c.srv
+	global, groups, err := parseDialString(arg)
+	if err != nil {
+		c.bridgeFailed(nil, "INVALID_NUMBER_FORMAT")
+		return
+	}
+	timeout := 60 * time.Second
+	if v, ok := c.getVar("call_timeout"); ok {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			timeout = time.Duration(n) * time.Second
+		}
+	}
+	c.srv.noteCall(c, CallEvent{Kind: KindBridge, Data: arg})
+	res := s.dial(groups, dialOptions{global: global, timeout: timeout, originator: c})
+	if res.leg == nil {
+		for _, l := range res.legs {
+			l.finishIfIdle()
+		}
+		c.bridgeFailed(res.legs, res.cause)
+		return
+	}
+	c.bridgeWith(res.leg)
+	for _, l := range res.legs {
+		if l != res.leg {
+			l.finishIfIdle()
+		}
+	}
+}
+
+func legList(legs []*channel) (uuids []string) {
+	for _, l := range legs {
+		uuids = append(uuids, l.uuid)
+	}
+	return uuids
+}
+
+// appendOriginateCauses keeps FreeSWITCH's ARRAY:: accumulation of originate_causes.
+func (c *channel) appendOriginateCausesLocked(entry string) {
+	old, ok := c.vars.get("originate_causes")
+	switch {
+	case !ok:
+		c.vars.set("originate_causes", entry)
+	case strings.HasPrefix(old, "ARRAY::"):
+		c.vars.set("originate_causes", old+"|:"+entry)
+	default:
+		c.vars.set("originate_causes", "ARRAY::"+old+"|:"+entry)
+	}
+}
+
+func (c *channel) bridgeFailed(legs []*channel, cause string) {
+	c.mu.Lock()
+	var legDescs []string
+	for _, l := range legs {
+		l.mu.Lock()
+		legDescs = append(legDescs, l.uuid+";"+l.prof.calleeName+";"+l.prof.calleeNumber)
+		l.mu.Unlock()
+	}
+	if len(legs) > 0 {
+		c.vars.set("originate_signal_bond", legs[len(legs)-1].uuid)
+		c.vars.set("originated_legs", strings.Join(legDescs, "|"))
+	}
+	c.vars.set("last_bridge_hangup_cause", cause)
+	c.vars.set("originate_disposition", cause)
+	ds, ok := dialStatus[cause]
+	if !ok {
+		ds = "CHANUNAVAIL"
+	}
+	c.vars.set("DIALSTATUS", ds)
+	for _, l := range legs {
+		c.appendOriginateCausesLocked(l.uuid + ";" + cause)
+	}
+	c.vars.set("originate_failed_cause", cause)
+	cof, _ := c.vars.get("continue_on_fail")
+	c.mu.Unlock()
+	c.srv.noteCall(c, CallEvent{Kind: KindBridgeFailed, Cause: cause})
+	switch cause {
+	case "NO_ANSWER", "NO_USER_RESPONSE", "ORIGINATOR_CANCEL":
+		return
+	}
+	if cof == "true" || cof == "1" || strings.Contains(","+cof+",", ","+cause+",") {
+		return
+	}
+	c.hangup(cause)
+}
+
+// bridgeWith bridges c (the caller) with an answered leg until either hangs up.
+func (c *channel) bridgeWith(b *channel) {
+	if !c.isAnswered() {
+		c.appAnswer()
+	}
+	now := c.srv.clock.Now().UnixMicro()
+	b.mu.Lock()
+	bprof := b.prof
+	b.bridged = c
+	b.prof.bridged = now
+	bname, bcallee, bcalleeNum := b.name, b.prof.calleeName, b.prof.calleeNumber
+	b.mu.Unlock()
+	c.mu.Lock()
+	c.bridged = b
+	c.prof.bridged = now
+	c.otherType = "originatee"
+	op := bprof
+	c.other = &op
+	c.vars.set("originated_legs", b.uuid+";"+bcallee+";"+bcalleeNum)
+	c.vars.set("originate_disposition", "SUCCESS")
+	c.vars.set("DIALSTATUS", "SUCCESS")
+	c.appendOriginateCausesLocked(b.uuid + ";NONE")
+	c.vars.set("signal_bond", b.uuid)
+	ab := []Header{{"Bridge-A-Unique-ID", c.uuid}, {"Bridge-B-Unique-ID", b.uuid}}
+	e := c.eventLocked("CHANNEL_BRIDGE", siteBridge, ab, true, true, nil)
+	c.srv.fireLocked(e, c)
+	c.mu.Unlock()
+	c.srv.noteCall(c, CallEvent{Kind: KindBridged, Data: b.uuid})
+
+	// wait for either side to hang up
+	var cause string
+	select {
+	case <-b.hungup:
+		cause = b.hangupCause()
+	case <-c.hungup:
+		b.hangup("NORMAL_CLEARING")
+		cause = "NORMAL_CLEARING"
+	}
+	b.mu.Lock()
+	b.bridged = nil
+	b.mu.Unlock()
+	c.mu.Lock()
+	c.bridged = nil
+	c.vars.set("last_bridge_to", b.uuid)
+	c.vars.set("bridge_channel", bname)
+	c.vars.set("bridge_uuid", b.uuid)
+	c.vars.set("signal_bond", b.uuid)
+	c.vars.set("last_sent_callee_id_name", bcallee)
+	c.vars.set("last_sent_callee_id_number", bcalleeNum)
+	c.vars.set("last_bridge_hangup_cause", cause)
+	c.vars.set("bridge_hangup_cause", cause)
+	e = c.eventLocked("CHANNEL_UNBRIDGE", siteUnbridge, ab, true, true, nil)
+	c.srv.fireLocked(e, c)
+	hab, _ := c.vars.get("hangup_after_bridge")
+	c.mu.Unlock()
+	c.srv.noteCall(c, CallEvent{Kind: KindUnbridged, Cause: cause})
+	// drain a stale break poke from the partner hanging up
+	select {
+	case <-c.broken:
+	default:
+	}
+	b.finishIfIdle()
+	if hab == "true" {
+		c.hangup("NORMAL_CLEARING")
+	}
+}
