@@ -81,18 +81,6 @@ type Media struct {
 	Prompt string
 }
 
-// String is the audio as FreeSWITCH's playback understands it (speech as speak:engine|voice|text).
-func (a Media) String() string {
-	if a.Kind == MediaSpeech {
-		v := a.Voice
-		if v == "" {
-			v = DefaultVoice
-		}
-		return "speak:" + v + "|" + a.Src
-	}
-	return a.Src
-}
-
 // Text is what a caller "hears", as a transcript line: the file, tone or the spoken text.
 func (a Media) Text() string {
 	if a.Kind == MediaSpeech {
