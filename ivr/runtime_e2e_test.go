@@ -129,8 +129,8 @@ func TestE2EMenuInputConfirmSwitchSetGotoHangup(t *testing.T) {
 	t.Parallel()
 	b := setupE2E(t, Config{}, parseTestFlow(t, e2eBasicFlow))
 	c, res, rec := b.call(t, fstest.CallSpec{CallerNumber: "+15551230001", Script: []fstest.Step{
-		{On: onPrompt("Press 1"), DTMF: "9"},        // invalid, barging in
-		{On: onPrompt("Press 1"), DTMF: "1"},        // the retry
+		{On: onPrompt("Press 1"), DTMF: "9"}, // invalid, barging in
+		{On: onPrompt("Press 1"), DTMF: "1"}, // the retry
 		{On: onPrompt("Enter your account"), DTMF: "1234#"},
 		{On: onPrompt("You entered 1 2 3 4"), DTMF: "1"},
 	}})
