@@ -49,9 +49,11 @@ func MustSub(fsys fs.FS, dir string) fs.FS {
 	return sub
 }
 
-// migrateLockKey is the PostgreSQL advisory lock that serializes Migrate across processes.
-// It is fixed forever: changing it would let an old and a new ivrd migrate at once.
-const migrateLockKey int64 = 0x69767264_6d696772 // "ivrdmigr"
+// MigrateLockKey is the PostgreSQL session advisory lock that Migrate holds, so that several
+// processes migrate one at a time. It is fixed forever: changing it would let an old and a new
+// ivrd migrate at once. An operator can hold it (select pg_advisory_lock(KEY)) to keep ivrd
+// from migrating.
+const MigrateLockKey int64 = 0x69767264_6d696772 // "ivrdmigr"
 
 var setNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
@@ -88,7 +90,7 @@ func MigrateWithLogger(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger
 		// Unlock even when ctx is done; if that fails, closing the session drops the lock.
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if _, uerr := conn.Exec(uctx, "select pg_advisory_unlock($1)", migrateLockKey); uerr != nil {
+		if _, uerr := conn.Exec(uctx, "select pg_advisory_unlock($1)", MigrateLockKey); uerr != nil {
 			_ = conn.Conn().Close(uctx)
 			if err == nil {
 				err = fmt.Errorf("migrate: release lock: %w", uerr)
@@ -131,14 +133,14 @@ func validateSets(sets []MigrationSet) error {
 // lockMigrations takes the session advisory lock on conn, saying so when it has to wait.
 func lockMigrations(ctx context.Context, conn *pgx.Conn, log *slog.Logger) error {
 	var got bool
-	if err := conn.QueryRow(ctx, "select pg_try_advisory_lock($1)", migrateLockKey).Scan(&got); err != nil {
+	if err := conn.QueryRow(ctx, "select pg_try_advisory_lock($1)", MigrateLockKey).Scan(&got); err != nil {
 		return fmt.Errorf("migrate: take lock: %w", err)
 	}
 	if got {
 		return nil
 	}
 	log.Info("another ivrd is migrating this database; waiting for it")
-	if _, err := conn.Exec(ctx, "select pg_advisory_lock($1)", migrateLockKey); err != nil {
+	if _, err := conn.Exec(ctx, "select pg_advisory_lock($1)", MigrateLockKey); err != nil {
 		return fmt.Errorf("migrate: wait for lock held by another ivrd: %w", err)
 	}
 	return nil
