@@ -2,8 +2,9 @@ package fstest
 
 // splitAppArgs splits an application's argument string the way FreeSWITCH's
 // switch_separate_string does with a blank delimiter (separate_string_blank_delim): on
-// spaces, except inside single quotes; a backslash makes the next character literal; the
-// quotes and backslashes are removed. So play_and_get_digits can take a prompt with spaces:
+// spaces, except inside single quotes; a backslash before a quote, a space or a backslash makes
+// it literal, and any other backslash is kept (so a regular expression like \d+ survives, as it
+// does in FreeSWITCH: trace 05b). So play_and_get_digits can take a prompt with spaces:
 // 1 1 1 5000 # 'say:Press 1 for sales' silence_stream://250 digits \d 2000.
 func splitAppArgs(s string) []string {
 	var out []string
@@ -12,7 +13,7 @@ func splitAppArgs(s string) []string {
 	for i := 0; i < len(s); i++ {
 		ch := s[i]
 		switch {
-		case ch == '\\' && i+1 < len(s):
+		case ch == '\\' && i+1 < len(s) && (s[i+1] == '\'' || s[i+1] == ' ' || s[i+1] == '\\'):
 			i++
 			cur = append(cur, s[i])
 			inArg = true

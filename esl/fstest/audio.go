@@ -50,6 +50,14 @@ func parsePrompt(arg string) prompt {
 			return prompt{length: forever}
 		}
 		return prompt{length: time.Duration(ms) * time.Millisecond}
+	case strings.HasPrefix(arg, "say:"):
+		text := strings.TrimPrefix(arg, "say:")
+		if f := strings.SplitN(text, ":", 3); len(f) == 3 && !strings.Contains(f[0], " ") {
+			text = f[2] // say:engine:voice:text
+		}
+		return prompt{length: speakLength(text)}
+	case strings.HasPrefix(arg, "local_stream://"):
+		return prompt{length: 0} // no music on hold configured: FILE NOT FOUND at once
 	case strings.HasPrefix(arg, "file_string://"):
 		var total time.Duration
 		for _, p := range strings.Split(strings.TrimPrefix(arg, "file_string://"), "!") {

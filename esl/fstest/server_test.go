@@ -122,3 +122,20 @@ func TestOutboundSessionIVR(t *testing.T) {
 	require.Equal(t, []string{"socket", "answer", "play_and_get_digits"}, res.Apps)
 	require.True(t, strings.Contains(strings.Join(call.Heard(), ","), "800"))
 }
+
+func TestSplitAppArgs(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		in   string
+		want []string
+	}{
+		{`1 4 2 8000 # tone_stream://%(300,0,800) silence_stream://250 ivr_digits \d+ 3000`,
+			[]string{"1", "4", "2", "8000", "#", "tone_stream://%(300,0,800)", "silence_stream://250", "ivr_digits", `\d+`, "3000"}},
+		{`1 1 1 5000 # 'say:Press 1 for sales' silence_stream://250 digits \d 2000`,
+			[]string{"1", "1", "1", "5000", "#", "say:Press 1 for sales", "silence_stream://250", "digits", `\d`, "2000"}},
+		{`a\ b  'it\'s'`, []string{"a b", "it's"}},
+	}
+	for _, tc := range cases {
+		require.Equal(t, tc.want, splitAppArgs(tc.in), tc.in)
+	}
+}
