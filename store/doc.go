@@ -9,5 +9,21 @@
 // holds a PostgreSQL advisory lock, so several ivrd instances starting at once apply each
 // migration exactly once.
 //
-// Tests get a real throwaway PostgreSQL from the sibling package store/pgtest.
+// A package declares its set next to its code:
+//
+//	//go:embed migrations/*.sql
+//	var migrationFiles embed.FS
+//
+//	// Migrations is the schema of package sms.
+//	var Migrations = store.MigrationSet{Name: "sms", FS: store.MustSub(migrationFiles, "migrations")}
+//
+// and adds it to ivrd's list in cmd/ivrd (a file of its own there):
+//
+//	func init() { migrationSets = append(migrationSets, sms.Migrations) }
+//
+// River clients are built by the packages (or by ivrd serve) with
+// river.NewClient(riverpgxv5.New(pool), cfg); River's tables come from Migrate.
+//
+// Tests get a real throwaway PostgreSQL from the sibling package store/pgtest:
+// pgtest.NewPool(t, sms.Migrations) is a pool on a database of the test's own, migrated.
 package store

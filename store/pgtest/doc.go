@@ -13,7 +13,12 @@
 //
 // NewDatabase returns the URL of an empty database; NewPool returns a pool on a database that
 // already has store's core migrations, River's and the given sets, copied from a template
-// database migrated once per binary for each distinct list of sets.
+// database migrated once per binary for each distinct list of sets. Both take about 10 ms when
+// the cluster lives in /dev/shm (the default when it has 1 GiB free; $IVRD_PGTEST_DIR chooses
+// another folder).
+//
+// NewServer gives one test a cluster of its own that it can Stop (a crash) and Start again,
+// for tests of what happens when the database goes away.
 //
 // The PostgreSQL server binaries (initdb, pg_ctl, postgres; Debian package postgresql) must be
 // on PATH or in /usr/lib/postgresql/VERSION/bin. As root, the cluster runs as user postgres.
