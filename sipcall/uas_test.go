@@ -1,0 +1,171 @@
+package sipcall_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emiago/diago"
+	"github.com/emiago/diago/media"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/stretchr/testify/require"
+)
+
+// uas is an in-process SIP server side built on sipgo/diago: what a test call dials.
+type uas struct {
+	port int
+
+	mu     sync.Mutex
+	digits map[string]string // Call-ID -> DTMF received
+	done   chan string       // Call-IDs of calls the "ivr" user finished
+}
+
+// wantDigits is how many digits the "ivr" user waits for before hanging up.
+const ivrDigits = "125#"
+
+func startUAS(t *testing.T) *uas {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("test-uas"))
+	require.NoError(t, err)
+	srv, err := sipgo.NewServer(ua)
+	require.NoError(t, err)
+	u := &uas{digits: map[string]string{}, done: make(chan string, 8)}
+	dg := diago.NewDiago(ua,
+		diago.WithServer(srv),
+		diago.WithLogger(slog.New(slog.DiscardHandler)),
+		diago.WithTransport(diago.Transport{Transport: "udp", BindHost: "127.0.0.1", BindPort: 0}),
+	)
+	var (
+		mu       sync.Mutex
+		closed   bool
+		handlers sync.WaitGroup
+	)
+	require.NoError(t, dg.ServeBackground(ctx, func(d *diago.DialogServerSession) {
+		mu.Lock()
+		if closed {
+			mu.Unlock()
+			return
+		}
+		handlers.Add(1)
+		mu.Unlock()
+		defer handlers.Done()
+		u.serve(ctx, d)
+	}))
+	t.Cleanup(func() {
+		mu.Lock()
+		closed = true
+		mu.Unlock()
+		cancel()
+		handlers.Wait()
+		ua.Close()
+	})
+	// The listener is registered just after diago reports it ready: wait for it (bounded).
+	for i := 0; i < 500 && len(srv.TransportLayer().ListenPorts("udp")) == 0; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	ports := srv.TransportLayer().ListenPorts("udp")
+	require.Len(t, ports, 1)
+	u.port = ports[0]
+	return u
+}
+
+func (u *uas) uri(user string) string { return fmt.Sprintf("sip:%s@127.0.0.1:%d", user, u.port) }
+
+func (u *uas) received(callID string) string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.digits[callID]
+}
+
+func (u *uas) serve(ctx context.Context, d *diago.DialogServerSession) {
+	callID := d.InviteRequest.CallID().Value()
+	switch d.ToUser() {
+	case "busy":
+		_ = d.Respond(sip.StatusBusyHere, "Busy Here", nil)
+	case "gone":
+		// FreeSWITCH answers 480 with a Q.850 reason; the reason's cause wins (NORMAL_CLEARING).
+		_ = d.Respond(sip.StatusTemporarilyUnavailable, "Temporarily Unavailable", nil,
+			sip.NewHeader("Reason", `Q.850;cause=16;text="NORMAL_CLEARING"`))
+	case "ring":
+		_ = d.Ringing()
+		<-d.Context().Done()
+	case "silent":
+		_ = d.Answer()
+		<-d.Context().Done()
+	case "ivr", "ivr-busy-hangup":
+		_ = d.Answer()
+		u.ivr(ctx, d, callID)
+	default:
+		_ = d.Respond(sip.StatusNotFound, "Not Found", nil)
+	}
+}
+
+// ivr plays a 440 Hz tone, collects DTMF until it has len(ivrDigits) digits, then hangs up.
+func (u *uas) ivr(ctx context.Context, d *diago.DialogServerSession, callID string) {
+	dr, err := d.AudioReaderDTMF()
+	if err != nil {
+		return
+	}
+	got := make(chan struct{})
+	var once sync.Once
+	dr.OnDTMF(func(r rune) error {
+		u.mu.Lock()
+		u.digits[callID] += string(r)
+		n := len(u.digits[callID])
+		u.mu.Unlock()
+		if n >= len(ivrDigits) {
+			once.Do(func() { close(got) })
+		}
+		return nil
+	})
+	go func() {
+		buf := make([]byte, media.RTPBufSize)
+		for {
+			if _, err := dr.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	pb, err := d.PlaybackCreate()
+	if err != nil {
+		return
+	}
+	go func() { _, _ = pb.Play(tonePCM(440, 600*time.Millisecond), "audio/pcm") }()
+
+	select {
+	case <-got:
+	case <-d.Context().Done():
+		return
+	case <-ctx.Done():
+		return
+	}
+	hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if d.ToUser() == "ivr-busy-hangup" {
+		bye := sip.NewRequest(sip.BYE, d.InviteRequest.Contact().Address)
+		bye.AppendHeader(sip.NewHeader("Reason", `Q.850;cause=17;text="USER_BUSY"`))
+		_ = d.WriteBye(hctx, bye)
+	} else {
+		_ = d.Hangup(hctx)
+	}
+	u.done <- callID
+}
+
+// tonePCM is a sine at hz, 8 kHz 16-bit little-endian PCM.
+func tonePCM(hz float64, dur time.Duration) *bytes.Reader {
+	n := int(8000 * dur / time.Second)
+	b := make([]byte, 2*n)
+	for i := 0; i < n; i++ {
+		v := int16(8000 * math.Sin(2*math.Pi*hz*float64(i)/8000))
+		binary.LittleEndian.PutUint16(b[2*i:], uint16(v))
+	}
+	return bytes.NewReader(b)
+}
