@@ -142,7 +142,8 @@ func link(loaded []*Flow, calls [][]callUse, cat *Catalog, all Diagnostics) (*Lo
 }
 
 func isFlowFile(name string) bool {
-	return (strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) && !strings.HasPrefix(name, ".")
+	return (strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) && !strings.HasPrefix(name, ".") &&
+		!IsScenarioFile(name)
 }
 
 // flowFiles expands a path: a file as is, a folder to its *.yaml / *.yml files (not
