@@ -33,6 +33,7 @@ type Call struct {
 	endOnce     sync.Once
 	cause       Cause
 	subs        []*Subscription
+	subsEnded   bool // after CHANNEL_HANGUP_COMPLETE or the socket closed
 	lastSeq     uint64
 	seqGaps     int
 	playbackTrm string // playback_terminators as last set (or inherited)
@@ -49,6 +50,7 @@ type appRun struct {
 	result       *Event // CHANNEL_EXECUTE_COMPLETE
 	bridge       *Event // CHANNEL_BRIDGE seen while a bridge ran
 	recordStop   *Event // RECORD_STOP of arg seen while stop_record_session ran
+	afterHangup  bool   // completed after the channel hung up
 }
 
 // Apps whose completion consumes the DTMF that arrives while they run (FreeSWITCH dequeues it
@@ -144,16 +146,15 @@ func (c *Call) SeqGaps() int {
 }
 
 // Subscribe returns every later event of this call, in order. Close it when done; it also
-// ends (after delivering what was queued) when the call's socket closes.
+// ends, after delivering what was queued, with CHANNEL_HANGUP_COMPLETE (the channel's last
+// event on its socket) or when the socket closes.
 func (c *Call) Subscribe() *Subscription {
 	s := newSubscription(nil, c.unsubscribe)
 	c.mu.Lock()
-	select {
-	case <-c.conn.Done():
+	if c.subsEnded {
 		c.mu.Unlock()
 		s.end()
 		return s
-	default:
 	}
 	c.subs = append(c.subs, s)
 	c.mu.Unlock()
@@ -194,6 +195,11 @@ func (c *Call) onEvent(e *Event) {
 		id := e.Get("Application-UUID")
 		if r := c.apps[id]; r != nil {
 			r.result = e
+			select {
+			case <-c.done:
+				r.afterHangup = true // cut short by the hangup (PLAYBACK ERROR, failed bridge)
+			default:
+			}
 			delete(c.apps, id)
 			if c.running == r {
 				c.running = nil
@@ -228,12 +234,20 @@ func (c *Call) onEvent(e *Event) {
 		}
 	}
 	subs := c.subs
+	last := e.name == "CHANNEL_HANGUP_COMPLETE" // the channel's last event on an outbound socket
+	if last {
+		c.subs = nil
+		c.subsEnded = true
+	}
 	c.mu.Unlock()
 	if hangup != "" {
 		c.end(hangup)
 	}
 	for _, s := range subs {
 		s.push(e)
+		if last {
+			s.end()
+		}
 	}
 }
 
@@ -257,6 +271,7 @@ func (c *Call) connClosed() {
 	c.mu.Lock()
 	subs := c.subs
 	c.subs = nil
+	c.subsEnded = true
 	c.mu.Unlock()
 	for _, s := range subs {
 		s.end()
@@ -343,10 +358,16 @@ func (c *Call) run(ctx context.Context, app, arg string, pre []*command) (*appRu
 	}
 	select {
 	case <-r.done:
+		if r.afterHangup {
+			return r, c.endErr()
+		}
 		return r, nil
 	case <-c.done:
 		select {
 		case <-r.done: // completed just before the end
+			if r.afterHangup {
+				return r, c.endErr()
+			}
 			return r, nil
 		default:
 		}

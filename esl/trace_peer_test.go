@@ -112,6 +112,9 @@ func sameCommand(a, b *clientCommand) bool {
 		return false
 	}
 	for _, h := range []string{"call-command", "execute-app-name", "execute-app-arg", "hangup-cause", "event-lock"} {
+		if h == "event-lock" && b.headers[h] == "" {
+			continue // the traced client did not lock; we always do
+		}
 		if a.headers[h] != b.headers[h] {
 			return false
 		}
@@ -174,6 +177,12 @@ func (p *tracePeer) run(nc net.Conn) error {
 						p.subst[id] = got.headers[h]
 					}
 				}
+				if want.headers["event-uuid"] == "" && got.headers["event-uuid"] != "" {
+					// The traced client sent no Event-UUID, so FreeSWITCH made one up: map it to ours.
+					if id := p.appUUIDAfter(i, want.headers["execute-app-name"]); len(id) == len(got.headers["event-uuid"]) {
+						p.subst[id] = got.headers["event-uuid"]
+					}
+				}
 				break
 			}
 			if strings.HasPrefix(got.line, "event plain ") && !strings.HasPrefix(want.line, "event ") {
@@ -182,7 +191,13 @@ func (p *tracePeer) run(nc net.Conn) error {
 				}
 				continue
 			}
-			if isPipelinedSet(got) && !isPipelinedSet(want) {
+			if got.line == "linger" && want.line != "linger" {
+				if _, err := io.WriteString(nc, "Content-Type: command/reply\nReply-Text: +OK will linger\n\n"); err != nil {
+					return err
+				}
+				continue
+			}
+			if isPipelinedSet(got) {
 				if _, err := io.WriteString(nc, okReply); err != nil {
 					return err
 				}
@@ -191,6 +206,9 @@ func (p *tracePeer) run(nc net.Conn) error {
 			return fmt.Errorf("command mismatch:\n got: %q\nwant: %q", got.raw, want.raw)
 		}
 		i++
+	}
+	if last := p.blocks[len(p.blocks)-1]; last.dir == "S->C" && strings.Contains(string(last.data), "Content-Disposition: disconnect") {
+		return nil // without linger FreeSWITCH closes the socket after its goodbye
 	}
 	// Wait for our side to close (FreeSWITCH lingers until the client closes).
 	_ = nc.SetReadDeadline(time.Now().Add(20 * time.Second))
@@ -204,6 +222,25 @@ func (p *tracePeer) run(nc net.Conn) error {
 		}
 		p.sent = append(p.sent, got)
 	}
+}
+
+var appUUIDLine = regexp.MustCompile(`(?m)^Application-UUID: (\S+)$`)
+
+// appUUIDAfter finds the Application-UUID FreeSWITCH gave app in the events that follow
+// block i of the trace (up to the next client command).
+func (p *tracePeer) appUUIDAfter(i int, app string) string {
+	for _, b := range p.blocks[i+1:] {
+		if b.dir == "C->S" {
+			return ""
+		}
+		s := string(b.data)
+		if strings.Contains(s, "\nApplication: "+app+"\n") {
+			if m := appUUIDLine.FindStringSubmatch(s); m != nil {
+				return m[1]
+			}
+		}
+	}
+	return ""
 }
 
 func (p *tracePeer) commandsLeft(from int) bool {
