@@ -13,7 +13,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ivrd/ivrd/sipcall"
+	"github.com/ivrd/ivrd/sipcall/sipcalltest"
 )
+
+// ivrDigits is the script the tests send; the UAS hangs up after as many digits.
+const ivrDigits = "125#"
 
 func fastOptions(uri string) sipcall.Options {
 	return sipcall.Options{
@@ -27,8 +31,8 @@ func fastOptions(uri string) sipcall.Options {
 
 func TestCallSendsDTMFRecordsTheToneAndReportsTheRemoteHangup(t *testing.T) {
 	t.Parallel()
-	u := startUAS(t)
-	o := fastOptions(u.uri("ivr"))
+	u := sipcalltest.Start(t, len(ivrDigits))
+	o := fastOptions(u.URI("ivr"))
 	o.Digits = "1,wait 100ms,2,5#"
 	o.RecordPath = filepath.Join(t.TempDir(), "heard.wav")
 
@@ -40,20 +44,20 @@ func TestCallSendsDTMFRecordsTheToneAndReportsTheRemoteHangup(t *testing.T) {
 	require.Equal(t, 16, res.CauseCode)
 	require.Equal(t, ivrDigits, res.DigitsSent)
 
-	callID := <-u.done
-	require.Equal(t, ivrDigits, u.received(callID), "the server side must receive every RFC 4733 digit once, in order")
+	callID := <-u.Finished()
+	require.Equal(t, ivrDigits, u.Received(callID), "the server side must receive every RFC 4733 digit once, in order")
 
 	samples, rate := readWAV(t, o.RecordPath)
 	require.Equal(t, 8000, rate)
 	require.Greater(t, len(samples), 8000/5, "at least 200 ms of the tone must be recorded")
-	tone, other := goertzel(samples, 440, rate), goertzel(samples, 1000, rate)
+	tone, other := goertzel(samples, sipcalltest.ToneHz, rate), goertzel(samples, 1000, rate)
 	require.Greater(t, tone, 50*other, "the recording must hold the 440 Hz tone the server played")
 }
 
 func TestCallReportsTheQ850ReasonOfTheRemoteBye(t *testing.T) {
 	t.Parallel()
-	u := startUAS(t)
-	o := fastOptions(u.uri("ivr-busy-hangup"))
+	u := sipcalltest.Start(t, len(ivrDigits))
+	o := fastOptions(u.URI("ivr-busy-hangup"))
 	o.Digits = ivrDigits
 	res, err := sipcall.Call(t.Context(), o)
 	require.NoError(t, err)
@@ -63,7 +67,7 @@ func TestCallReportsTheQ850ReasonOfTheRemoteBye(t *testing.T) {
 
 func TestCallThatIsNotAnsweredEndsWithTheCauseFreeSWITCHWouldGive(t *testing.T) {
 	t.Parallel()
-	u := startUAS(t)
+	u := sipcalltest.Start(t, len(ivrDigits))
 	tests := []struct {
 		user   string
 		status int
@@ -76,7 +80,7 @@ func TestCallThatIsNotAnsweredEndsWithTheCauseFreeSWITCHWouldGive(t *testing.T) 
 	for _, tt := range tests {
 		t.Run(tt.user, func(t *testing.T) {
 			t.Parallel()
-			res, err := sipcall.Call(t.Context(), fastOptions(u.uri(tt.user)))
+			res, err := sipcall.Call(t.Context(), fastOptions(u.URI(tt.user)))
 			require.NoError(t, err)
 			require.False(t, res.Answered)
 			require.Equal(t, tt.status, res.Status)
@@ -87,8 +91,8 @@ func TestCallThatIsNotAnsweredEndsWithTheCauseFreeSWITCHWouldGive(t *testing.T) 
 
 func TestCallThatRingsTooLongIsCancelledWithNoAnswer(t *testing.T) {
 	t.Parallel()
-	u := startUAS(t)
-	o := fastOptions(u.uri("ring"))
+	u := sipcalltest.Start(t, len(ivrDigits))
+	o := fastOptions(u.URI("ring"))
 	o.AnswerTimeout = 300 * time.Millisecond
 	res, err := sipcall.Call(t.Context(), o)
 	require.NoError(t, err)
@@ -98,8 +102,8 @@ func TestCallThatRingsTooLongIsCancelledWithNoAnswer(t *testing.T) {
 
 func TestCallHangsUpItselfWhenTheFarEndStaysOnTheLine(t *testing.T) {
 	t.Parallel()
-	u := startUAS(t)
-	o := fastOptions(u.uri("silent"))
+	u := sipcalltest.Start(t, len(ivrDigits))
+	o := fastOptions(u.URI("silent"))
 	o.Digits = "9"
 	o.Linger = 100 * time.Millisecond
 	res, err := sipcall.Call(t.Context(), o)
@@ -153,17 +157,17 @@ func goertzel(samples []int16, hz float64, rate int) float64 {
 
 func TestCallFromAFixedLocalPortReceivesTheHangupThere(t *testing.T) {
 	t.Parallel()
-	u := startUAS(t)
+	u := sipcalltest.Start(t, len(ivrDigits))
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	require.NoError(t, err)
 	port := pc.LocalAddr().(*net.UDPAddr).Port
 	require.NoError(t, pc.Close())
 
-	o := fastOptions(u.uri("ivr"))
+	o := fastOptions(u.URI("ivr"))
 	o.BindPort = port
 	o.Digits = ivrDigits
 	res, err := sipcall.Call(t.Context(), o)
 	require.NoError(t, err)
 	require.Equal(t, "remote", res.HungUpBy)
-	require.Equal(t, ivrDigits, u.received(<-u.done))
+	require.Equal(t, ivrDigits, u.Received(<-u.Finished()))
 }

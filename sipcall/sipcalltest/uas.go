@@ -1,4 +1,7 @@
-package sipcall_test
+// Package sipcalltest is an in-process SIP server side (a sipgo/diago UAS) for tests of SIP
+// callers: it answers, plays a tone, collects RFC 4733 DTMF and hangs up, or refuses calls
+// with the statuses FreeSWITCH uses, depending on the user part of the dialled URI.
+package sipcalltest
 
 import (
 	"bytes"
@@ -18,26 +21,39 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// uas is an in-process SIP server side built on sipgo/diago: what a test call dials.
-type uas struct {
-	port int
+// UAS is the server side. The user part of the request URI picks what it does:
+//
+//	busy             486 Busy Here
+//	gone             480 with Reason: Q.850;cause=16 (as FreeSWITCH sends it)
+//	ring             rings until cancelled
+//	silent           answers and waits for the caller to hang up
+//	ivr              answers, plays a 440 Hz tone, hangs up (plain BYE) after Digits digits
+//	ivr-busy-hangup  the same, with Reason: Q.850;cause=17 (USER_BUSY) on the BYE
+//	anything else    404 Not Found
+type UAS struct {
+	// Port is the UDP port on 127.0.0.1 it listens on.
+	Port int
+	// Digits is how many DTMF digits the ivr users wait for before hanging up.
+	Digits int
 
 	mu     sync.Mutex
 	digits map[string]string // Call-ID -> DTMF received
-	done   chan string       // Call-IDs of calls the "ivr" user finished
+	done   chan string       // Call-IDs of calls the ivr users finished
 }
 
-// wantDigits is how many digits the "ivr" user waits for before hanging up.
-const ivrDigits = "125#"
+// ToneHz is the frequency of the tone the ivr users play.
+const ToneHz = 440
 
-func startUAS(t *testing.T) *uas {
+// Start starts a UAS on 127.0.0.1 that waits for digits DTMF digits on ivr calls; the test's
+// cleanup stops it.
+func Start(t testing.TB, digits int) *UAS {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent("test-uas"))
 	require.NoError(t, err)
 	srv, err := sipgo.NewServer(ua)
 	require.NoError(t, err)
-	u := &uas{digits: map[string]string{}, done: make(chan string, 8)}
+	u := &UAS{Digits: digits, digits: map[string]string{}, done: make(chan string, 8)}
 	dg := diago.NewDiago(ua,
 		diago.WithServer(srv),
 		diago.WithLogger(slog.New(slog.DiscardHandler)),
@@ -73,19 +89,24 @@ func startUAS(t *testing.T) *uas {
 	}
 	ports := srv.TransportLayer().ListenPorts("udp")
 	require.Len(t, ports, 1)
-	u.port = ports[0]
+	u.Port = ports[0]
 	return u
 }
 
-func (u *uas) uri(user string) string { return fmt.Sprintf("sip:%s@127.0.0.1:%d", user, u.port) }
+// URI is the SIP URI of user on this UAS.
+func (u *UAS) URI(user string) string { return fmt.Sprintf("sip:%s@127.0.0.1:%d", user, u.Port) }
 
-func (u *uas) received(callID string) string {
+// Finished returns the Call-ID of the next ivr call the UAS hung up.
+func (u *UAS) Finished() <-chan string { return u.done }
+
+// Received returns the DTMF digits the UAS received on the call, in order.
+func (u *UAS) Received(callID string) string {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.digits[callID]
 }
 
-func (u *uas) serve(ctx context.Context, d *diago.DialogServerSession) {
+func (u *UAS) serve(ctx context.Context, d *diago.DialogServerSession) {
 	callID := d.InviteRequest.CallID().Value()
 	switch d.ToUser() {
 	case "busy":
@@ -108,8 +129,8 @@ func (u *uas) serve(ctx context.Context, d *diago.DialogServerSession) {
 	}
 }
 
-// ivr plays a 440 Hz tone, collects DTMF until it has len(ivrDigits) digits, then hangs up.
-func (u *uas) ivr(ctx context.Context, d *diago.DialogServerSession, callID string) {
+// ivr plays the tone, collects DTMF until it has u.Digits digits, then hangs up.
+func (u *UAS) ivr(ctx context.Context, d *diago.DialogServerSession, callID string) {
 	dr, err := d.AudioReaderDTMF()
 	if err != nil {
 		return
@@ -121,7 +142,7 @@ func (u *uas) ivr(ctx context.Context, d *diago.DialogServerSession, callID stri
 		u.digits[callID] += string(r)
 		n := len(u.digits[callID])
 		u.mu.Unlock()
-		if n >= len(ivrDigits) {
+		if n >= u.Digits {
 			once.Do(func() { close(got) })
 		}
 		return nil
@@ -138,7 +159,7 @@ func (u *uas) ivr(ctx context.Context, d *diago.DialogServerSession, callID stri
 	if err != nil {
 		return
 	}
-	go func() { _, _ = pb.Play(tonePCM(440, 600*time.Millisecond), "audio/pcm") }()
+	go func() { _, _ = pb.Play(tonePCM(ToneHz, 600*time.Millisecond), "audio/pcm") }()
 
 	select {
 	case <-got:
