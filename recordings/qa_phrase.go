@@ -25,12 +25,45 @@ type token struct {
 	start, end time.Duration
 }
 
-// tokenize lower-cases s and splits it into words, dropping punctuation (apostrophes stay:
-// "don't" is one word, as in the recogniser's dictionary).
+// tokenize lower-cases s and splits it into words, dropping punctuation and expanding
+// contractions ("it's" is "it is", "don't" is "do not"), so that a phrase matches however the
+// rule writer or the recogniser spelt it: pocketsphinx often hears "that is" as "it's".
 func tokenize(s string) []string {
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+	s = strings.ReplaceAll(strings.ToLower(s), "’", "'")
+	var out []string
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\''
-	})
+	}) {
+		out = append(out, expandContraction(strings.Trim(w, "'"))...)
+	}
+	return out
+}
+
+// contractions are whole-word expansions that suffix rules get wrong.
+var contractions = map[string][]string{
+	"won't": {"will", "not"}, "can't": {"can", "not"}, "shan't": {"shall", "not"}, "i'm": {"i", "am"},
+	"let's": {"let", "us"},
+}
+
+// contractionSuffixes expand the rest: "n't" before "'s" so "isn't" is "is not".
+var contractionSuffixes = []struct {
+	suffix string
+	word   string
+}{{"n't", "not"}, {"'re", "are"}, {"'ll", "will"}, {"'ve", "have"}, {"'d", "would"}, {"'s", "is"}}
+
+func expandContraction(w string) []string {
+	if w == "" {
+		return nil
+	}
+	if e, ok := contractions[w]; ok {
+		return e
+	}
+	for _, c := range contractionSuffixes {
+		if strings.HasSuffix(w, c.suffix) && len(w) > len(c.suffix) {
+			return []string{strings.TrimSuffix(w, c.suffix), c.word}
+		}
+	}
+	return []string{w}
 }
 
 // transcriptTokens flattens a transcript into tokens, with times when it has word timings.

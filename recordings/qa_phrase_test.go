@@ -61,3 +61,9 @@ func TestPhraseEvidenceHasWordTimes(t *testing.T) {
 	require.Equal(t, 2*time.Second, ev.Start)
 	require.Equal(t, 7*time.Second, ev.End)
 }
+
+func TestTokenizeExpandsContractions(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, []string{"but", "it", "is", "not", "my", "problem", "i", "do", "not", "know", "we", "can", "not"},
+		tokenize("But it's not my problem, I don’t know; we can't."))
+}
