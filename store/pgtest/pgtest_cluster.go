@@ -194,24 +194,27 @@ func runPG(ctx context.Context, bin string, cred *syscall.Credential, dir, prog 
 	return nil
 }
 
-// findBinDir finds the folder holding initdb and pg_ctl: PATH first, then the newest
+// findBinDir finds the folder holding initdb and pg_ctl: $PATH first, then the newest
 // /usr/lib/postgresql/*/bin.
 func findBinDir() (string, error) {
-	if p, err := exec.LookPath("pg_ctl"); err == nil {
-		dir := filepath.Dir(p)
-		if _, err := os.Stat(filepath.Join(dir, "initdb")); err == nil {
+	return findBinDirIn(filepath.SplitList(os.Getenv("PATH")), "/usr/lib/postgresql/*/bin")
+}
+
+func findBinDirIn(path []string, glob string) (string, error) {
+	versioned, _ := filepath.Glob(glob)
+	slices.SortFunc(versioned, func(a, b string) int { return versionOf(b) - versionOf(a) })
+	for _, dir := range append(slices.Clone(path), versioned...) {
+		if isExecutable(filepath.Join(dir, "initdb")) && isExecutable(filepath.Join(dir, "pg_ctl")) {
 			return dir, nil
 		}
 	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	slices.SortFunc(dirs, func(a, b string) int { return versionOf(b) - versionOf(a) })
-	for _, d := range dirs {
-		if _, err := os.Stat(filepath.Join(d, "pg_ctl")); err == nil {
-			return d, nil
-		}
-	}
-	return "", errors.New("pgtest: PostgreSQL server programs (initdb, pg_ctl) not found on PATH nor in /usr/lib/postgresql/*/bin; " +
-		"install them: apt-get install postgresql (or ./run deps)")
+	return "", errors.New("pgtest: PostgreSQL server programs (initdb, pg_ctl) not found on PATH nor in " + glob +
+		"; install them: apt-get install postgresql (or ./run deps)")
+}
+
+func isExecutable(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
 }
 
 func versionOf(binDir string) int {
