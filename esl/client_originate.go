@@ -78,8 +78,12 @@ func (r OriginateRequest) command() (string, string, error) {
 	if app == "" {
 		app = "&park()"
 	}
-	if strings.ContainsAny(app, "\r\n") {
-		return "", "", fmt.Errorf("%w: originate app %q", ErrBadArgument, app)
+	if strings.ContainsAny(app, "\r\n'") {
+		return "", "", fmt.Errorf("%w: originate app %q may not contain quotes or newlines", ErrBadArgument, app)
+	}
+	if strings.HasPrefix(app, "&") && strings.Contains(app, " ") {
+		// originate splits its arguments on spaces outside single quotes.
+		app = "'" + app + "'"
 	}
 	vars := maps.Clone(r.Vars)
 	if vars == nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -98,6 +99,21 @@ func readClientCommand(br *bufio.Reader) (*clientCommand, error) {
 	return cmd, nil
 }
 
+// dropCommand removes the client command whose first line contains substr, and what
+// FreeSWITCH sent in answer to it (up to the next command).
+func dropCommand(blocks []traceBlock, substr string) []traceBlock {
+	for i, b := range blocks {
+		if b.dir == "C->S" && strings.Contains(strings.SplitN(string(b.data), "\n", 2)[0], substr) {
+			j := i + 1
+			for j < len(blocks) && blocks[j].dir != "C->S" {
+				j++
+			}
+			return append(append([]traceBlock(nil), blocks[:i]...), blocks[j:]...)
+		}
+	}
+	panic("no command " + substr)
+}
+
 func parseClientCommand(t testing.TB, b []byte) *clientCommand {
 	t.Helper()
 	cmd, err := readClientCommand(bufio.NewReader(bytes.NewReader(b)))
@@ -108,7 +124,7 @@ func parseClientCommand(t testing.TB, b []byte) *clientCommand {
 // sameCommand compares what matters of two commands: the line, and for sendmsg the
 // call-command, application and argument (Event-UUIDs differ per run).
 func sameCommand(a, b *clientCommand) bool {
-	if a.line != b.line {
+	if normalizeOriginate(a.line) != normalizeOriginate(b.line) {
 		return false
 	}
 	for _, h := range []string{"call-command", "execute-app-name", "execute-app-arg", "hangup-cause", "event-lock"} {
@@ -120,6 +136,21 @@ func sameCommand(a, b *clientCommand) bool {
 		}
 	}
 	return true
+}
+
+// normalizeOriginate sorts the {vars} of an originate so variable order does not matter.
+func normalizeOriginate(line string) string {
+	prefix, rest, ok := strings.Cut(line, "originate {")
+	if !ok {
+		return line
+	}
+	vars, tail, ok := strings.Cut(rest, "}")
+	if !ok {
+		return line
+	}
+	kv := strings.Split(vars, ",")
+	sort.Strings(kv)
+	return prefix + "originate {" + strings.Join(kv, ",") + "}" + tail
 }
 
 // isPipelinedSet reports whether cmd is a set/unset sendmsg this package sends ahead of an
@@ -137,6 +168,8 @@ type tracePeer struct {
 	subst map[string]string
 	// sent collects every command our side wrote.
 	sent []*clientCommand
+	// seen, if set, receives each command line as it is read.
+	seen chan<- string
 }
 
 const okReply = "Content-Type: command/reply\nReply-Text: +OK\n\n"
@@ -171,6 +204,9 @@ func (p *tracePeer) run(nc net.Conn) error {
 				return fmt.Errorf("waiting for %q: %w", want.line, err)
 			}
 			p.sent = append(p.sent, got)
+			if p.seen != nil {
+				p.seen <- got.line
+			}
 			if sameCommand(got, want) {
 				for _, h := range []string{"event-uuid", "job-uuid"} {
 					if id := want.headers[h]; id != "" && len(got.headers[h]) == len(id) {
@@ -185,7 +221,7 @@ func (p *tracePeer) run(nc net.Conn) error {
 				}
 				break
 			}
-			if strings.HasPrefix(got.line, "event plain ") && !strings.HasPrefix(want.line, "event ") {
+			if strings.HasPrefix(got.line, "event plain ") {
 				if _, err := io.WriteString(nc, "Content-Type: command/reply\nReply-Text: +OK event listener enabled plain\n\n"); err != nil {
 					return err
 				}
@@ -278,6 +314,12 @@ func dialOutbound(t testing.TB, addr string, blocks []traceBlock) (*tracePeer, <
 // accepted (one at a time).
 func serveInbound(t testing.TB, blocks []traceBlock) (addr string, results <-chan error) {
 	t.Helper()
+	return serveInboundSeen(t, blocks, nil)
+}
+
+// serveInboundSeen is serveInbound that reports every command line read on seen.
+func serveInboundSeen(t testing.TB, blocks []traceBlock, seen chan<- string) (addr string, results <-chan error) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ln.Close() })
@@ -288,7 +330,7 @@ func serveInbound(t testing.TB, blocks []traceBlock) (addr string, results <-cha
 			if err != nil {
 				return
 			}
-			p := &tracePeer{t: t, blocks: blocks}
+			p := &tracePeer{t: t, blocks: blocks, seen: seen}
 			out <- p.run(nc)
 		}
 	}()
