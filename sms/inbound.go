@@ -227,7 +227,7 @@ func (in *Inbound) callbackReply(ctx context.Context, t *Text, id int64, from, b
 		return true, nil
 	}
 	conf, err := (*p).RequestCallback(ctx, CallbackRequest{Number: from, Source: "sms", MessageID: "sms:" + strconv.FormatInt(id, 10),
-		Lang: lang, Text: body, ReceivedAt: received})
+		Lang: lang, Text: body, ReceivedAt: received.UTC()})
 	var refused *CallbackRefusedError
 	switch {
 	case errors.As(err, &refused):

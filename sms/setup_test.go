@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -169,10 +170,20 @@ func (b *testBundle) replyTo(t *testing.T, inboundID int64) OutboundRecord {
 	t.Helper()
 	var id int64
 	require.Eventually(t, func() bool {
-		err := b.pool.QueryRow(context.Background(), `SELECT id FROM sms_outbound WHERE unique_key = 'reply:' || $1::text`, inboundID).Scan(&id)
+		err := b.pool.QueryRow(context.Background(), `SELECT id FROM sms_outbound WHERE unique_key = $1`, "reply:"+itoa(inboundID)).Scan(&id)
 		return err == nil
 	}, 60*time.Second, 10*time.Millisecond, "no reply to inbound text %d", inboundID)
 	rec, err := b.svc.Sender.Record(context.Background(), id)
 	require.NoError(t, err)
 	return rec
 }
+
+// newLazyServer serves mux (handlers may be added later) and returns its URL.
+func newLazyServer(t *testing.T, mux *http.ServeMux) string {
+	t.Helper()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
