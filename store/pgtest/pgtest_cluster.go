@@ -22,7 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// dirPrefix starts the name of every cluster folder in os.TempDir(); the owner's pid follows,
+// dirPrefix starts the name of every cluster folder (see baseDirs); the owner's pid follows,
 // so a later binary can tell a leftover (owner gone) from a live cluster.
 const dirPrefix = "ivrd-pgtest-"
 
@@ -277,6 +277,8 @@ func sweepLeftovers(ctx context.Context, bases []string, bin string, cred *sysca
 	}
 }
 
+// processAlive reports whether pid runs. A reused pid keeps a leftover until that process
+// ends too, which wastes a little memory but never breaks a run.
 func processAlive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// BenchmarkStartCluster is what the first test of a binary waits for: initdb, start, stop.
+// BenchmarkStartCluster is what the first test of a binary waits for: initdb and start.
 func BenchmarkStartCluster(b *testing.B) {
 	ctx := context.Background()
 	for b.Loop() {

@@ -18,6 +18,7 @@ var (
 	mu       sync.Mutex
 	current  *cluster // nil until the first test asks for a database
 	startErr error    // sticky: when starting failed, every test reports the same error
+	finished bool     // Main has stopped the cluster; no test may start another
 )
 
 // Main runs the tests of m, then stops this binary's cluster (if a test started one),
@@ -56,12 +57,13 @@ func shutdown() error {
 	mu.Lock()
 	defer mu.Unlock()
 	if current == nil {
+		finished = true
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	err := current.stop(ctx)
-	current = nil
+	current, finished = nil, true
 	return err
 }
 
@@ -74,6 +76,9 @@ func getCluster(t testing.TB) *cluster {
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	if finished {
+		t.Fatal("pgtest: asked for a database after Main stopped the test cluster (a goroutine outliving its test?)")
+	}
 	if current == nil && startErr == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
