@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -50,6 +52,16 @@ func TestMigrateCreatesEverySchemaAndCanRunAgain(t *testing.T) {
 		require.NoError(t, pool.QueryRow(ctx, "select version from schema_version_"+set.Name).Scan(&v), set.Name)
 		require.Equal(t, len(files), v, "set %s is at its last migration", set.Name)
 	}
+}
+
+func TestMigrateReadsTheURLFromAFile(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	file := filepath.Join(t.TempDir(), "database-url")
+	require.NoError(t, os.WriteFile(file, []byte(url+"\n"), 0o600))
+
+	code, _, stderr := runCmd(t, "migrate", "--database-file", file)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, "database schema up to date")
 }
 
 func TestMigrateWithoutADatabaseSaysHowToGiveOne(t *testing.T) {
