@@ -73,7 +73,7 @@ type PAGD struct {
 	Timeout time.Duration
 	// Terminators end input early ("#" by default).
 	Terminators string
-	File        string // the prompt; FreeSWITCH splits on spaces, so no spaces
+	File        string // the prompt (quoted for FreeSWITCH if it has spaces, e.g. say:...)
 	InvalidFile string // played after invalid input (default silence_stream://250)
 	Var         string // channel variable that receives the digits (default ivrd_digits)
 	Regexp      string // valid input (default \d+, or \d* when Min is 0)
@@ -157,13 +157,29 @@ func (p PAGD) arg() (string, error) {
 	if p.File == "" {
 		return "", fmt.Errorf("%w: play_and_get_digits needs a prompt file", ErrBadArgument)
 	}
-	for name, val := range map[string]string{"file": p.File, "invalid file": invalid, "var": p.varName(), "regexp": re, "terminators": term} {
-		if strings.ContainsAny(val, " \t\r\n") {
-			return "", fmt.Errorf("%w: play_and_get_digits %s %q contains a space; FreeSWITCH splits its arguments on spaces", ErrBadArgument, name, val)
+	for name, val := range map[string]string{"var": p.varName(), "terminators": term} {
+		if strings.ContainsAny(val, " \t\r\n'") {
+			return "", fmt.Errorf("%w: play_and_get_digits %s %q may not contain spaces or quotes", ErrBadArgument, name, val)
 		}
 	}
+	var quoted [3]string
+	for i, val := range []string{p.File, invalid, re} {
+		if strings.ContainsAny(val, "\r\n'") {
+			return "", fmt.Errorf("%w: play_and_get_digits argument %q may not contain quotes or newlines", ErrBadArgument, val)
+		}
+		quoted[i] = quoteArg(val)
+	}
 	return fmt.Sprintf("%d %d %d %d %s %s %s %s %s %d", p.Min, p.Max, tries, durationMillis(timeout), term,
-		p.File, invalid, p.varName(), re, durationMillis(digitTimeout)), nil
+		quoted[0], quoted[1], p.varName(), quoted[2], durationMillis(digitTimeout)), nil
+}
+
+// quoteArg single-quotes a value with blanks: FreeSWITCH splits application arguments on
+// blanks outside single quotes.
+func quoteArg(s string) string {
+	if strings.ContainsAny(s, " \t") {
+		return "'" + s + "'"
+	}
+	return s
 }
 
 // Speak says text with a TTS engine (e.g. "flite", voice "kal").
@@ -322,7 +338,8 @@ func (c *Call) Bridge(ctx context.Context, dial string, opts BridgeOpts) (Bridge
 }
 
 // Transfer sends the call to another extension of the dialplan ("5220", "XML", "default");
-// dialplan and context may be "". ivrd's control of the call usually ends with it.
+// dialplan and context may be "". It also sends `resume`, so when the handler returns and the
+// socket closes, the call stays up in the dialplan instead of being hung up.
 func (c *Call) Transfer(ctx context.Context, dest, dialplan, dpContext string) error {
 	args := []string{dest}
 	for _, a := range []string{dialplan, dpContext} {
@@ -335,7 +352,9 @@ func (c *Call) Transfer(ctx context.Context, dest, dialplan, dpContext string) e
 			return fmt.Errorf("%w: transfer %q: destination, dialplan and context must be single words", ErrBadArgument, strings.Join(args, " "))
 		}
 	}
-	_, err := c.run(ctx, "transfer", strings.Join(args, " "), nil)
+	// resume: when ivrd then releases the socket, FreeSWITCH keeps the call in the dialplan
+	// instead of hanging it up.
+	_, err := c.run(ctx, "transfer", strings.Join(args, " "), []*command{{line: "resume"}})
 	if err != nil && c.HangupCause() == "" && errors.Is(err, ErrHangup) {
 		return nil // the socket was released by the transfer: that is success
 	}

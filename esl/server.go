@@ -13,8 +13,8 @@ import (
 )
 
 // Handler runs one call. ctx is cancelled when the server shuts down; c.Done() is closed when
-// the call hangs up. When the handler returns, the socket is closed (FreeSWITCH then continues
-// the dialplan after the socket application, or hangs up), so hang up or transfer first.
+// the call hangs up. When the handler returns, the socket is closed and FreeSWITCH hangs the
+// call up (NORMAL_CLEARING), except after Transfer, which keeps it in the dialplan.
 type Handler func(ctx context.Context, c *Call)
 
 // ServerOptions tunes the outbound server. The zero value is usable.
