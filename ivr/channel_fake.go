@@ -12,8 +12,8 @@ import (
 
 // CallerAction is one thing a simulated caller does, in order. A FakeChannel consumes them as
 // the call listens:
-//   - Press: keys pressed when the IVR next listens for digits (a menu, an input, a prompt
-//     that allows barge-in). With Barge the keys come while the prompt is still playing.
+//   - Press: keys pressed when the IVR next listens for them: a menu or an input (after its
+//     prompt, or during it with Barge), or a prompt that those keys interrupt (during it).
 //   - Wait: the caller stays silent for that long of listening time (a 6 s wait at a menu with
 //     a 5 s timeout is one timeout plus 1 s of silence at the retry).
 //   - Hangup: the caller hangs up at the next thing the IVR does.
@@ -299,6 +299,11 @@ func (f *FakeChannel) Play(ctx context.Context, audio []Media, terminators strin
 	defer f.mu.Unlock()
 	if err := f.checkLocked(ctx); err != nil {
 		return "", err
+	}
+	// A caller whose next key is one the prompt listens for presses it while it plays.
+	if terminators != "" && len(f.script) > 0 && f.script[0].Press != "" &&
+		strings.Contains(terminators, f.script[0].Press[:1]) {
+		f.script[0].Barge = true
 	}
 	return f.playLocked(audio, terminators), nil
 }
