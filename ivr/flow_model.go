@@ -189,6 +189,9 @@ type Audio struct {
 	Silence time.Duration  // AudioSilence
 	Text    *expr.Template // AudioSay
 	Prompt  *Prompt        // AudioPrompt
+	// Lang, when set, overrides the caller's language for this item: the voice of AudioSay,
+	// the version of AudioPrompt (e.g. "中文服务请按2" spoken in zh in a language menu).
+	Lang string
 	// Duration is the analyser's estimate of how long the item plays (WAV header, words of
 	// text, tone length); 0 when unknown. Not needed by the runtime.
 	Duration time.Duration

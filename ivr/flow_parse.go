@@ -94,6 +94,7 @@ func parseFlowData(file string, data []byte, fsys fs.FS, dir, osDir string, cat 
 	}
 	p.collectAnchors(body)
 	p.parseTop(body)
+	p.languageWarnings()
 	p.list.Sort()
 	if p.list.HasErrors() {
 		return nil, p.list
@@ -603,6 +604,34 @@ func (p *flowParser) applyBranchDefaults() {
 			if s.Hours != nil && s.Hours.Holiday == nil {
 				s.Hours.Holiday = s.Hours.Closed
 			}
+		}
+	}
+}
+
+// languageWarnings warns about prompts missing a language, and about text spoken in steps of
+// a flow with several languages (it is the same in every language).
+func (p *flowParser) languageWarnings() {
+	keys := make([]string, 0, len(p.f.Prompts))
+	for k := range p.f.Prompts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		pr := p.f.Prompts[k]
+		for _, l := range p.f.Languages {
+			if _, ok := pr.ByLang[l]; !ok && len(pr.ByLang) > 0 {
+				have := make([]string, 0, len(pr.ByLang))
+				for hl := range pr.ByLang {
+					have = append(have, hl)
+				}
+				sort.Strings(have)
+				p.warnf(pr.Pos, "prompt %q has no %s version: callers who chose %s hear the %s one; add %s: under it", k, l, l, strings.Join(have, "/"), l)
+			}
+		}
+	}
+	if len(p.f.Languages) > 1 {
+		for _, pos := range p.inlineText {
+			p.warnf(pos, "this text is spoken the same in every language (%s); move it to prompts: with a text per language and use the prompt key here", strings.Join(p.f.Languages, ", "))
 		}
 	}
 }

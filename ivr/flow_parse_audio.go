@@ -62,7 +62,14 @@ func (p *flowParser) audio(n ast.Node, what string, inPrompt bool) []Audio {
 			return nil
 		}
 		defer p.bug(o)
-		if len(o.byKey) != 1 {
+		lang, le := o.text("lang")
+		kinds := 0
+		for _, k := range []string{"say", "silence", "prompt", "file"} {
+			if o.byKey[k] != nil {
+				kinds++
+			}
+		}
+		if kinds != 1 {
 			if len(o.entries) == len(o.byKey) {
 				p.errorf(o.pos, "%s: write exactly one of say:, silence:, prompt:, file: per item (use a list for several)", what)
 			}
@@ -71,7 +78,28 @@ func (p *flowParser) audio(n ast.Node, what string, inPrompt bool) []Audio {
 			}
 			return nil
 		}
+		if le != nil {
+			if o.byKey["say"] == nil && o.byKey["prompt"] == nil {
+				p.errorf(le.kpos, "%s: lang: goes with say: or prompt: only", what)
+			} else if !p.hasLang(lang) {
+				p.errorf(le.vpos(&p.nodeReader), "%s: language %q is not in languages (%s)%s", what, lang, strings.Join(p.f.Languages, ", "), didYouMean(lang, p.f.Languages))
+			}
+		}
+		withLang := func(as []Audio) []Audio {
+			for i := range as {
+				as[i].Lang = lang
+			}
+			return as
+		}
 		if e := o.get("say"); e != nil {
+			if le != nil {
+				// spoken in a fixed language: the same for every caller, so no warning
+				t := p.parseTemplate(e.raw, what)
+				if t == nil {
+					return nil
+				}
+				return []Audio{{Kind: AudioSay, Pos: p.pos(e.raw), Text: t, Duration: speechDuration(t.String()), Lang: lang}}
+			}
 			return p.say(e.raw, what, inPrompt)
 		}
 		if e := o.get("silence"); e != nil {
@@ -84,7 +112,7 @@ func (p *flowParser) audio(n ast.Node, what string, inPrompt bool) []Audio {
 				p.errorf(e.vpos(&p.nodeReader), "%s: a prompt cannot play another prompt; copy its audio here", what)
 				return nil
 			}
-			return p.promptRef(s, e.vpos(&p.nodeReader), what)
+			return withLang(p.promptRef(s, e.vpos(&p.nodeReader), what))
 		}
 		if e := o.get("file"); e != nil {
 			s, _ := o.text("file")

@@ -102,6 +102,7 @@ var audioFields = []field{
 	{key: "silence", typ: tDuration, doc: "quiet for this long"},
 	{key: "prompt", typ: tText, doc: "a prompt key from prompts:, played in the caller's language"},
 	{key: "file", typ: tText, doc: "a sound file, relative to the flow file or the sounds folder"},
+	{key: "lang", typ: tText, doc: "with say: or prompt:, the language to use instead of the caller's"},
 }
 
 var flowFields = []field{
