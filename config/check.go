@@ -75,6 +75,7 @@ func Check(c *Config, opts CheckOptions) []Problem {
 	k.database(c)
 	k.flows(c)
 	k.queues(c)
+	k.secretRefs(reflect.ValueOf(c).Elem(), nil)
 	k.validators(reflect.ValueOf(c).Elem(), nil)
 	return k.problems
 }
@@ -372,6 +373,62 @@ func (k *checker) queues(c *Config) {
 	}
 }
 
+// secretRefs checks every *_env and *_file value in the domain sections (sms, callbacks,
+// recordings...): the variable should be set, the file should hold something. These are
+// warnings, as Check cannot know whether the feature is in use (a Kannel password with the
+// console gateway); freeswitch and database are checked above as errors.
+func (k *checker) secretRefs(v reflect.Value, path []seg) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			k.secretRefs(v.Elem(), path)
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			key, inline, skip := yamlKey(f)
+			if skip || !f.IsExported() {
+				continue
+			}
+			if len(path) == 0 && (key == "freeswitch" || key == "database") {
+				continue
+			}
+			p := path
+			if !inline {
+				p = append(slices.Clone(path), key)
+			}
+			fv := v.Field(i)
+			if fv.Kind() == reflect.String && fv.String() != "" {
+				switch {
+				case strings.HasSuffix(key, "_env"):
+					if k.opts.Getenv(fv.String()) == "" {
+						k.warnf(p, "environment variable %s is not set or empty: whatever uses it will fail; export it (or put it in the env file) before starting ivrd", fv.String())
+					}
+				case strings.HasSuffix(key, "_file"):
+					n := len(k.problems)
+					k.secretFile(p, fv.String())
+					for i := n; i < len(k.problems); i++ {
+						k.problems[i].Severity = SeverityWarning
+					}
+				}
+				continue
+			}
+			k.secretRefs(fv, p)
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			k.secretRefs(v.Index(i), append(slices.Clone(path), i))
+		}
+	case reflect.Map:
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+		for _, key := range keys {
+			k.secretRefs(v.MapIndex(key), append(slices.Clone(path), fmt.Sprint(key)))
+		}
+	}
+}
+
 var validatorType = reflect.TypeOf((*Validator)(nil)).Elem()
 
 // validators calls Validate on every section (and map or list entry of one) that has it.
@@ -408,6 +465,11 @@ func (k *checker) validators(v reflect.Value, path []seg) {
 			f := t.Field(i)
 			key, inline, skip := yamlKey(f)
 			if skip || !f.IsExported() {
+				continue
+			}
+			if len(path) == 0 && key == "freeswitch" {
+				// esl.Node.Validate reads the process environment and files itself; the
+				// freeswitch checks above do the same with CheckOptions, so skip it.
 				continue
 			}
 			p := path

@@ -177,3 +177,22 @@ func TestCheckCallsDomainValidatorsPerJoinedError(t *testing.T) {
 	require.Equal(t, "limit must not be negative", k.problems[0].Msg)
 	require.Equal(t, "limit must be set", k.problems[1].Msg)
 }
+
+func TestCheckFindsMissingSecretsInDomainSections(t *testing.T) {
+	t.Parallel()
+	b := setupCheck(t)
+	src := goodConfig + `sms:
+  gateway: kannel
+  kannel:
+    send_url: http://kannel:13013/cgi-bin/sendsms
+    username: ivrd
+    password_env: KANNEL_SENDSMS_PASSWORD
+`
+	ps := b.check(t, src, map[string]string{"ESL_PASSWORD": "x"})
+	require.Len(t, ps, 1, "%v", ps)
+	require.Equal(t, "ivrd.yaml:27:19", ps[0].Pos)
+	require.Contains(t, ps[0].String(), "warning: sms.kannel.password_env: environment variable KANNEL_SENDSMS_PASSWORD is not set")
+
+	ps = b.check(t, src, map[string]string{"ESL_PASSWORD": "x", "KANNEL_SENDSMS_PASSWORD": "y"})
+	require.Empty(t, ps)
+}
