@@ -7,13 +7,14 @@ package recordings
 #include <sphinxbase/err.h>
 
 // ivrd_ps_new loads a decoder; cmd_ln_init is variadic, which cgo cannot call. Batch cepstral
-// mean normalisation (over each whole utterance) instead of the default live one, which carries
-// its running mean from one utterance to the next: with it, the same recording was transcribed
-// differently depending on what the decoder had heard before.
+// mean normalisation (over each whole utterance) instead of the live one, and no noise removal:
+// both keep running estimates from one utterance to the next, so a decoder transcribed the same
+// recording differently depending on what it had heard before (its first recording especially).
+// Scores must not depend on the order recordings arrive in.
 static ps_decoder_t *ivrd_ps_new(const char *hmm, const char *lm, const char *dict) {
 	err_set_logfp(NULL);
 	cmd_ln_t *cfg = cmd_ln_init(NULL, ps_args(), TRUE,
-		"-hmm", hmm, "-lm", lm, "-dict", dict, "-samprate", "16000", "-cmn", "batch", NULL);
+		"-hmm", hmm, "-lm", lm, "-dict", dict, "-samprate", "16000", "-cmn", "batch", "-remove_noise", "no", "-remove_silence", "no", NULL);
 	if (cfg == NULL) return NULL;
 	ps_decoder_t *ps = ps_init(cfg);
 	cmd_ln_free_r(cfg);
