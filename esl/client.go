@@ -276,7 +276,11 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 		commandTimeout: c.opts.CommandTimeout,
 		onEvent:        func(e *Event) { c.onEvent(cn, e) },
 		onNotice: func(m *message) {
-			c.log.Info("esl: FreeSWITCH sent a disconnect notice", "text", strings.TrimSpace(m.body))
+			// On the inbound socket a disconnect notice means FreeSWITCH is about to close it
+			// (shutdown, exit): stop using it now rather than lose the next command.
+			text := strings.TrimSpace(m.body)
+			c.log.Info("esl: FreeSWITCH sent a disconnect notice", "text", text)
+			cn.close(fmt.Errorf("%w: FreeSWITCH said goodbye: %q", ErrClosed, text))
 		},
 	})
 	return cn, nil
@@ -409,15 +413,28 @@ func (c *Client) conn(ctx context.Context) (*conn, error) {
 	}
 }
 
+// send sends cmd on the current connection, waiting for one if needed. A command that could
+// not be written because the connection had just closed is sent again on the next one; a
+// command that was written when the connection dropped is not (it may have run).
+func (c *Client) send(ctx context.Context, cmd *command) (*message, error) {
+	for {
+		cn, err := c.conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		m, err := cn.send(ctx, cmd)
+		if err != nil && errors.Is(err, errNotSent) {
+			continue
+		}
+		return m, err
+	}
+}
+
 // API runs `api <cmd>` and returns its output. Output starting with "-ERR" or "-USAGE" is
 // returned as a *CommandError (errors.Is(err, ErrCommand)).
 func (c *Client) API(ctx context.Context, cmdline string) (string, error) {
-	cn, err := c.conn(ctx)
-	if err != nil {
-		return "", err
-	}
 	cmd := &command{line: "api " + cmdline}
-	m, err := cn.send(ctx, cmd)
+	m, err := c.send(ctx, cmd)
 	if err != nil {
 		return "", fmt.Errorf("freeswitch %s: %w", c.node.label(), err)
 	}
@@ -454,10 +471,6 @@ func (c *Client) bgapi(ctx context.Context, cmdline string) (string, string, err
 		ctx, cancel = context.WithTimeout(ctx, c.opts.JobTimeout)
 		defer cancel()
 	}
-	cn, err := c.conn(ctx)
-	if err != nil {
-		return "", "", err
-	}
 	id := newUUID()
 	ch := make(chan *Event, 1)
 	c.mu.Lock()
@@ -470,7 +483,7 @@ func (c *Client) bgapi(ctx context.Context, cmdline string) (string, string, err
 	}()
 	cmd := &command{line: "bgapi " + cmdline, headers: []Header{{"Job-UUID", id}}}
 	rctx, cancel := context.WithTimeout(ctx, c.opts.CommandTimeout)
-	m, err := cn.send(rctx, cmd)
+	m, err := c.send(rctx, cmd)
 	cancel()
 	if err != nil {
 		return id, "", fmt.Errorf("freeswitch %s: %w", c.node.label(), err)

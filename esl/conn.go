@@ -42,6 +42,10 @@ type conn struct {
 	events atomic.Uint64
 }
 
+// errNotSent marks a command that was never written because the connection was already
+// closed: it is safe to send it again on the next connection.
+var errNotSent = errors.New("not sent")
+
 type reply struct {
 	msg *message
 	err error
@@ -253,7 +257,7 @@ func (c *conn) write(ctx context.Context, cmd *command) (chan reply, error) {
 	defer c.wmu.Unlock()
 	select {
 	case <-c.done:
-		return nil, fmt.Errorf("%s: %w", cmd, c.err)
+		return nil, fmt.Errorf("%s: %w: %w", cmd, errNotSent, c.err)
 	default:
 	}
 	c.pmu.Lock()
