@@ -128,7 +128,8 @@ func (in *Inbound) Receive(ctx context.Context, t InboundText) (id int64, duplic
 				return err
 			}
 		}
-		_, err = in.jobs.InsertTx(ctx, tx, HandleArgs{InboundID: id}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		// The job is inserted only with a new row, so it needs no unique check.
+		_, err = in.jobs.InsertTx(ctx, tx, HandleArgs{InboundID: id}, nil)
 		return err
 	})
 	if err != nil {

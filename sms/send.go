@@ -211,7 +211,8 @@ func (s *Sender) SendTx(ctx context.Context, tx pgx.Tx, t Text) (Queued, error) 
 	if err != nil {
 		return Queued{}, fmt.Errorf("text %s: record: %w", t.Key, err)
 	}
-	opts := &river.InsertOpts{MaxAttempts: s.cfg.Retry.MaxAttempts, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	// Inserted only with a new row (unique_key), so the job needs no unique check of its own.
+	opts := &river.InsertOpts{MaxAttempts: s.cfg.Retry.MaxAttempts}
 	if sendAfter.After(now) {
 		opts.ScheduledAt = sendAfter
 	}

@@ -91,11 +91,23 @@ type setupOpts struct {
 	clock  *testClock
 	start  bool // start River workers
 	dlrKey []byte
+	// maxConns sizes the pool (0: pgtest's default pool).
+	maxConns int32
 }
 
-func setup(t *testing.T, cfg Config, o setupOpts) *testBundle {
+func setup(t testing.TB, cfg Config, o setupOpts) *testBundle {
 	t.Helper()
-	b := &testBundle{pool: pgtest.NewPool(t, Migrations), clock: o.clock, workers: river.NewWorkers()}
+	b := &testBundle{clock: o.clock, workers: river.NewWorkers()}
+	if o.maxConns == 0 {
+		b.pool = pgtest.NewPool(t, Migrations)
+	} else {
+		pc, err := pgxpool.ParseConfig(pgtest.NewMigratedDatabase(t, Migrations))
+		require.NoError(t, err)
+		pc.MaxConns = o.maxConns
+		b.pool, err = pgxpool.NewWithConfig(context.Background(), pc)
+		require.NoError(t, err)
+		t.Cleanup(b.pool.Close)
+	}
 	now := time.Now
 	if o.clock != nil {
 		now = o.clock.Now
