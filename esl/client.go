@@ -533,17 +533,15 @@ func (c *Client) trackSeq(e *Event) {
 		return
 	}
 	core := e.Get("Core-UUID")
+	restarted := core != "" && c.lastCore != "" && core != c.lastCore
 	switch {
-	case c.lastSeq == 0:
-	case core != "" && c.lastCore != "" && core != c.lastCore:
+	case c.resumed || restarted:
 		c.stats.SeqGaps++
-		c.log.Warn("esl: FreeSWITCH restarted (new Core-UUID); events in between are lost", "last_seq", c.lastSeq, "seq", seq)
-	case c.resumed:
-		c.stats.SeqGaps++
-		if seq > c.lastSeq+1 && c.allEvents() {
+		if !restarted && c.lastSeq != 0 && seq > c.lastSeq+1 && c.allEvents() {
 			c.stats.MissedEvents += seq - c.lastSeq - 1
 		}
-		c.log.Warn("esl: events may have been lost while disconnected", "last_seq", c.lastSeq, "seq", seq)
+		c.log.Warn("esl: events may have been lost while disconnected", "last_seq", c.lastSeq, "seq", seq, "freeswitch_restarted", restarted)
+	case c.lastSeq == 0:
 	case seq > c.lastSeq+1 && c.allEvents():
 		c.stats.SeqGaps++
 		c.stats.MissedEvents += seq - c.lastSeq - 1
