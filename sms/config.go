@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/ivrd/ivrd/ivr/expr"
 )
 
 // Config is the sms: section of ivrd.yaml.
@@ -220,6 +222,13 @@ func (c Config) Validate() error {
 		if r.Template != "" {
 			if _, ok := c.Templates[r.Template]; !ok {
 				return fmt.Errorf("sms.keywords[%d]: template %q is not defined under sms.templates", i, r.Template)
+			}
+		}
+	}
+	for name, langs := range c.Templates {
+		for lang, text := range langs {
+			if _, err := expr.ParseTemplate(text); err != nil {
+				return fmt.Errorf("sms.templates.%s.%s: %w", name, lang, err)
 			}
 		}
 	}

@@ -49,6 +49,7 @@ func TestConfigValidate(t *testing.T) {
 		{"reply without template", Config{Keywords: []KeywordRule{{Action: ActionReply, Words: []string{"X"}}}}, "needs a template"},
 		{"unknown action", Config{Keywords: []KeywordRule{{Action: "dance", Words: []string{"X"}}}}, "want callback, stop, start or reply"},
 		{"undefined template", Config{Keywords: []KeywordRule{{Action: ActionReply, Template: "nope", Words: []string{"X"}}}}, `template "nope" is not defined`},
+		{"template syntax", Config{Templates: map[string]map[string]string{"t": {"en": "Hi {{name"}}}, "sms.templates.t.en"},
 		{"follow-up without name", Config{Templates: tmpl, FollowUps: []FollowUpRule{{Template: "t"}}}, "name is required"},
 		{"follow-up name twice", Config{Templates: tmpl, FollowUps: []FollowUpRule{{Name: "a", Template: "t"}, {Name: "a", Template: "t"}}}, "used twice"},
 	}

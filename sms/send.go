@@ -73,7 +73,7 @@ type JobInserter interface {
 
 // SenderOptions are the optional parts of a Sender.
 type SenderOptions struct {
-	// Renderer renders templates (default PlainRenderer); pass ivr/expr's renderer.
+	// Renderer renders templates (default: an ExprRenderer, the flows' template language).
 	Renderer Renderer
 	// Now is the clock (default time.Now); tests pass a fake one.
 	Now func() time.Time
@@ -112,7 +112,7 @@ func NewSender(cfg Config, pool *pgxpool.Pool, gw Gateway, opts SenderOptions) (
 		tmpl:   templates{byName: cfg.Templates, defaultLang: cfg.DefaultLang},
 		render: opts.Renderer, now: opts.Now, log: opts.Logger}
 	if s.render == nil {
-		s.render = PlainRenderer{}
+		s.render = &ExprRenderer{}
 	}
 	if s.now == nil {
 		s.now = time.Now

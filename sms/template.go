@@ -3,12 +3,13 @@ package sms
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
+	"sync"
+
+	"github.com/ivrd/ivrd/ivr/expr"
 )
 
-// Renderer renders a template text with variables. Flows use the same {{...}} syntax
-// (package ivr/expr); NewSender takes any Renderer so the two stay one language.
+// Renderer renders a template text with variables.
 type Renderer interface {
 	Render(text string, vars map[string]any) (string, error)
 }
@@ -16,42 +17,74 @@ type Renderer interface {
 // ErrNoTemplate is returned when a template is not defined for any usable language.
 var ErrNoTemplate = errors.New("template not defined")
 
-// PlainRenderer replaces {{ name }} and {{ name.sub }} with the variable's value; a missing
-// variable is an error. It is the renderer used when none is given.
-type PlainRenderer struct{}
+// ExprRenderer renders texts in the template language of flows (package ivr/expr):
+// {{eta}}, {{vars.name}}, {{amount | money}}. Unlike a flow prompt, a text must not go out
+// with a hole in it: a name the template reads that vars does not hold is an error.
+// Parsed templates are cached; it is safe for concurrent use. It is the default Renderer.
+type ExprRenderer struct {
+	cache sync.Map // text -> *expr.Template
+}
 
-var plainVarRE = regexp.MustCompile(`\{\{\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\}\}`)
-
-// Render implements Renderer.
-func (PlainRenderer) Render(text string, vars map[string]any) (string, error) {
+// Render implements Renderer. vars["eta"] is {{eta}}; vars["vars"] (a map) gives {{vars.x}};
+// a flat key "vars.x" works too.
+func (r *ExprRenderer) Render(text string, vars map[string]any) (string, error) {
+	t, err := r.parse(text)
+	if err != nil {
+		return "", err
+	}
+	env := varsEnv(vars)
 	var missing []string
-	out := plainVarRE.ReplaceAllStringFunc(text, func(m string) string {
-		name := plainVarRE.FindStringSubmatch(m)[1]
-		v, ok := lookupVar(vars, name)
-		if !ok {
-			missing = append(missing, name)
-			return m
+	for _, ref := range t.Refs() {
+		if ref.NS == "now" {
+			continue
 		}
-		return fmt.Sprint(v)
-	})
+		if _, ok := env.Lookup(ref.NS, ref.Name); !ok {
+			name := ref.NS
+			if ref.Name != "" {
+				name += "." + ref.Name
+			}
+			missing = append(missing, name)
+		}
+	}
 	if len(missing) > 0 {
 		return "", fmt.Errorf("template variable(s) %s not set", strings.Join(missing, ", "))
 	}
-	return out, nil
+	return t.Render(env)
 }
 
-func lookupVar(vars map[string]any, name string) (any, bool) {
-	var cur any = vars
-	for _, part := range strings.Split(name, ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if cur, ok = m[part]; !ok {
-			return nil, false
-		}
+func (r *ExprRenderer) parse(text string) (*expr.Template, error) {
+	if t, ok := r.cache.Load(text); ok {
+		return t.(*expr.Template), nil
 	}
-	return cur, true
+	t, err := expr.ParseTemplate(text)
+	if err != nil {
+		return nil, fmt.Errorf("template %q: %w", text, err)
+	}
+	r.cache.Store(text, t)
+	return t, nil
+}
+
+// varsEnv adapts template variables to expr.Env.
+type varsEnv map[string]any
+
+// Lookup implements expr.Env.
+func (v varsEnv) Lookup(ns, name string) (expr.Value, bool) {
+	if name == "" {
+		x, ok := v[ns]
+		return expr.FromAny(x), ok
+	}
+	if x, ok := v[ns+"."+name]; ok {
+		return expr.FromAny(x), true
+	}
+	switch m := v[ns].(type) {
+	case map[string]any:
+		x, ok := m[name]
+		return expr.FromAny(x), ok
+	case map[string]string:
+		x, ok := m[name]
+		return expr.StringValue(x), ok
+	}
+	return expr.NullValue, false
 }
 
 // templates finds template texts by name and language.
