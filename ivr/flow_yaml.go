@@ -248,6 +248,9 @@ func (r *nodeReader) object(n ast.Node, what string, fields ...[]field) (*obj, b
 	o := &obj{r: r, what: what, pos: r.pos(n), entries: entries, byKey: make(map[string]*entry, len(entries))}
 	allowed := keysOf(fields...)
 	for _, e := range entries {
+		if what == "the flow file" && strings.HasPrefix(e.key, "x-") {
+			continue // x-name: free space for YAML anchors (&defaults) reused below
+		}
 		known := false
 		for _, k := range allowed {
 			if k == e.key {

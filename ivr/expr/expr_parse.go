@@ -357,6 +357,11 @@ func (p *parser) postfix() (node, error) {
 			if t.kind != tIdent {
 				return nil, p.errAt(t, "expected a field name after the dot")
 			}
+			if nn, ok := n.(*nameNode); ok && nn.ns == "now" {
+				if _, ok := timeFields[t.text]; !ok {
+					return nil, p.errAt(t, "a time has no field %q%s; use one of %s", t.text, didYouMeanText(t.text, TimeFields()), strings.Join(TimeFields(), ", "))
+				}
+			}
 			n = &fieldNode{x: n, name: t.text, off: t.off}
 		case p.isOp("["):
 			p.next()
@@ -488,4 +493,11 @@ func (p *parser) call(name token, args []node) (node, error) {
 		return nil, p.errAt(name, "%s takes %s value(s), got %d: %s", name.text, want, len(args), f.usage)
 	}
 	return &callNode{name: name.text, f: f, args: args}, nil
+}
+
+func didYouMeanText(word string, candidates []string) string {
+	if c := Closest(word, candidates); c != "" {
+		return fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	return ""
 }
