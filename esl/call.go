@@ -354,6 +354,9 @@ func (c *Call) run(ctx context.Context, app, arg string, pre []*command) (*appRu
 		if e := c.ended(); e != nil {
 			return nil, e
 		}
+		if ctx.Err() != nil {
+			c.breakApps() // the application may be queued or running already
+		}
 		return nil, fmt.Errorf("call %s: %s: %w", c.uuid, app, err)
 	}
 	select {

@@ -286,6 +286,13 @@ func (c *conn) await(ctx context.Context, cmd *command, ch chan reply) (*message
 		}
 		return r.msg, nil
 	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.Canceled) {
+			// The caller gave up, but FreeSWITCH is not late: leave the reply slot in place (its
+			// reply will be consumed by it, never by another command) and only close the
+			// connection if that reply does not come within the command timeout.
+			go c.watchAbandoned(cmd, ch)
+			return nil, fmt.Errorf("%s: %w", cmd, ctx.Err())
+		}
 		err := fmt.Errorf("%w: no reply to %s: %w", ErrTimeout, cmd, ctx.Err())
 		c.log.Warn("esl: closing connection after a command got no reply in time", "command", cmd.String(), "err", ctx.Err())
 		c.close(err)
@@ -295,6 +302,20 @@ func (c *conn) await(ctx context.Context, cmd *command, ch chan reply) (*message
 		c.log.Warn("esl: closing connection after a command got no reply in time", "command", cmd.String(), "timeout", c.commandTimeout)
 		c.close(err)
 		return nil, err
+	}
+}
+
+// watchAbandoned waits for the reply of a command whose caller gave up; if it does not come
+// within the command timeout, FreeSWITCH is stalled and the connection is closed.
+func (c *conn) watchAbandoned(cmd *command, ch chan reply) {
+	t := time.NewTimer(c.commandTimeout)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-c.done:
+	case <-t.C:
+		c.log.Warn("esl: closing connection: an abandoned command never got its reply", "command", cmd.String())
+		c.close(fmt.Errorf("%w: no reply to %s within %s", ErrTimeout, cmd, c.commandTimeout))
 	}
 }
 

@@ -28,7 +28,10 @@
 //   - Every command has a deadline (its ctx, or CommandTimeout). A command whose deadline
 //     passes closes the connection, so its late reply can never be read as the reply to the
 //     next command; the Client then redials (capped exponential backoff with jitter),
-//     subscribes again and rebuilds its channel view (`show channels as json`).
+//     subscribes again and rebuilds its channel view (`show channels as json`). A command
+//     whose ctx is cancelled (not expired) returns at once but keeps its reply slot, which
+//     swallows the reply when it comes; if it does not come within CommandTimeout the
+//     connection is closed too. (So a call's socket survives a cancelled Playback.)
 //   - Read errors other than EOF are returned (Err, HangupError.Err), not swallowed; a peer
 //     that closes mid-command fails that command at once with ErrClosed.
 //   - Dial's timeout covers the TCP connect, the wait for `auth/request` and the auth reply.

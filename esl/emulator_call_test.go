@@ -2,6 +2,9 @@ package esl_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -193,4 +196,79 @@ func TestCallerHangupEndsTheCallForTheHandler(t *testing.T) {
 	})
 	res := b.place(t, fstest.CallSpec{Script: []fstest.Step{{On: fstest.OnPrompt("20000"), Wait: time.Second, Hangup: true}}})
 	require.Equal(t, "caller", res.HungUpBy)
+}
+
+func TestShutdownLetsCallsInFlightFinish(t *testing.T) {
+	t.Parallel()
+	const calls = 3
+	started := make(chan struct{}, calls)
+	b := setupEmu(t, esl.ServerOptions{}, func(ctx context.Context, c *esl.Call) error {
+		if err := c.Answer(ctx); err != nil {
+			return err
+		}
+		started <- struct{}{}
+		_, err := c.Playback(ctx, "tone_stream://%(600000,0,440)", esl.PlaybackOpts{})
+		if !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("playback should end with the shutdown's cancel, got %v", err)
+		}
+		// Told to stop: say goodbye properly, then hang up.
+		bye, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := c.Playback(bye, "tone_stream://%(200,0,600)", esl.PlaybackOpts{}); err != nil {
+			return err
+		}
+		return c.Hangup(bye, esl.CauseNormalClearing)
+	})
+	ctx := ctxFor(t)
+	var fsCalls []*fstest.Call
+	for i := 0; i < calls; i++ {
+		call, err := b.fs.PlaceCall(ctx, fstest.CallSpec{})
+		require.NoError(t, err)
+		fsCalls = append(fsCalls, call)
+		<-started
+	}
+	require.Equal(t, calls, b.srv.ActiveCalls())
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	require.NoError(t, b.srv.Shutdown(sctx))
+	for i := 0; i < calls; i++ {
+		require.NoError(t, <-b.results)
+	}
+	for _, call := range fsCalls {
+		res, err := call.Wait(ctx)
+		require.NoError(t, err)
+		require.Equal(t, "NORMAL_CLEARING", res.Cause)
+		require.Contains(t, call.Heard(), "tone_stream://%(200,0,600)", "the goodbye was played")
+	}
+	require.Zero(t, b.srv.ActiveCalls())
+	_, err := net.Dial("tcp", b.srv.Addr().String())
+	require.Error(t, err, "no longer accepting")
+}
+
+func TestShutdownHangsUpCallsThatOutstayTheDeadline(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{}, 1)
+	b := setupEmu(t, esl.ServerOptions{}, func(ctx context.Context, c *esl.Call) error {
+		if err := c.Answer(ctx); err != nil {
+			return err
+		}
+		started <- struct{}{}
+		<-c.Done() // ignores ctx: a stubborn handler
+		if c.HangupCause() != esl.CauseSystemShutdown {
+			return fmt.Errorf("hangup cause %s", c.HangupCause())
+		}
+		return nil
+	})
+	ctx := ctxFor(t)
+	call, err := b.fs.PlaceCall(ctx, fstest.CallSpec{})
+	require.NoError(t, err)
+	<-started
+	sctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	err = b.srv.Shutdown(sctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.NoError(t, <-b.results)
+	res, err := call.Wait(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "SYSTEM_SHUTDOWN", res.Cause)
 }
