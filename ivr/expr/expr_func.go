@@ -156,7 +156,7 @@ func Closest(word string, candidates []string) string {
 	lw := strings.ToLower(word)
 	for _, c := range candidates {
 		d := editDistance(lw, strings.ToLower(c))
-		if d < bestD || d == bestD && c < best {
+		if d < bestD || d == bestD && better(lw, c, best) {
 			best, bestD = c, d
 		}
 	}
@@ -168,6 +168,17 @@ func Closest(word string, candidates []string) string {
 		return ""
 	}
 	return best
+}
+
+// better breaks ties between equally distant candidates: the one starting like the word,
+// then the alphabetically first.
+func better(word, c, best string) bool {
+	cf := strings.HasPrefix(strings.ToLower(c), word[:min(1, len(word))])
+	bf := strings.HasPrefix(strings.ToLower(best), word[:min(1, len(word))])
+	if cf != bf {
+		return cf
+	}
+	return c < best
 }
 
 func editDistance(a, b string) int {
