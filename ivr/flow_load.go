@@ -95,7 +95,7 @@ func parseFlowFull(file string, data []byte, fsys fs.FS, dir, osDir string, cat 
 	if f != nil {
 		for _, s := range f.Steps {
 			if s.Kind == KindCall {
-				cs = append(cs, callUse{step: s, pos: s.Pos})
+				cs = append(cs, callUse{step: s, pos: s.Call.pos})
 			}
 		}
 	}

@@ -445,6 +445,7 @@ type RecordStep struct {
 type CallStep struct {
 	FlowName string
 	Flow     *Flow
+	pos      Pos // of the flow name, for errors
 }
 
 // ReturnStep ends a subflow and continues in the calling flow. In a flow that was not called,

@@ -33,8 +33,6 @@ type flowParser struct {
 	vars map[string]Pos
 	// inlineText are places where a step speaks text not taken from prompts:.
 	inlineText []Pos
-	// callTargets are call: steps, checked when flows are loaded together.
-	calls []callUse
 	// sounds caches file checks.
 	sounds map[string]soundInfo
 }

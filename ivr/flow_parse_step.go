@@ -331,8 +331,7 @@ func (p *flowParser) parseKind(s *Step, spec *kindSpec, k, step *obj, ke *entry)
 	case KindCall:
 		name, e := k.text("flow")
 		if e != nil {
-			s.Call = &CallStep{FlowName: name}
-			p.calls = append(p.calls, callUse{step: s, pos: e.vpos(&p.nodeReader)})
+			s.Call = &CallStep{FlowName: name, pos: e.vpos(&p.nodeReader)}
 		}
 	case KindReturn:
 		s.Return = &ReturnStep{}
