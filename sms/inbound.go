@@ -8,13 +8,17 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 )
+
+// ErrBadText is returned for an inbound text that is not valid UTF-8 or holds NUL bytes.
+var ErrBadText = errors.New("not valid UTF-8 text (or contains NUL bytes)")
 
 // InboundText is one text a gateway delivered to ivrd.
 type InboundText struct {
@@ -46,6 +50,7 @@ type Inbound struct {
 	jobs      JobInserter
 	dlrKey    []byte
 	twilioTok string
+	writer    *inboundWriter
 	now       func() time.Time
 	log       *slog.Logger
 }
@@ -61,6 +66,7 @@ func NewInbound(cfg Config, pool *pgxpool.Pool, sender *Sender, opts InboundOpti
 	if in.now == nil {
 		in.now = time.Now
 	}
+	in.writer = newInboundWriter(in)
 	if in.log == nil {
 		in.log = slog.Default()
 	}
@@ -93,6 +99,9 @@ func (in *Inbound) Receive(ctx context.Context, t InboundText) (id int64, duplic
 	if t.Gateway == "" || t.GatewayMessageID == "" {
 		return 0, false, errors.New("inbound text has no gateway message id")
 	}
+	if !utf8.ValidString(t.Body) || strings.ContainsRune(t.Body, 0) {
+		return 0, false, fmt.Errorf("text: %w", ErrBadText)
+	}
 	from, err := NormalizeNumber(t.From, in.cfg.DefaultRegion)
 	if err != nil {
 		return 0, false, fmt.Errorf("sender: %w", err)
@@ -106,37 +115,13 @@ func (in *Inbound) Receive(ctx context.Context, t InboundText) (id int64, duplic
 	if ok {
 		action, lang = rule.Action, rule.Lang
 	}
-	err = pgx.BeginFunc(ctx, in.pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `INSERT INTO sms_inbound (gateway, gateway_message_id, from_number, to_number, body, lang, action, received_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (gateway, gateway_message_id) DO NOTHING RETURNING id`,
-			t.Gateway, t.GatewayMessageID, from, to, t.Body, lang, string(action), in.now()).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			duplicate = true
-			return tx.QueryRow(ctx, `SELECT id FROM sms_inbound WHERE gateway = $1 AND gateway_message_id = $2`,
-				t.Gateway, t.GatewayMessageID).Scan(&id)
-		}
-		if err != nil {
-			return err
-		}
-		switch action {
-		case ActionStop:
-			if _, err := tx.Exec(ctx, optOutSQL, from, "sms:"+t.Gateway); err != nil {
-				return err
-			}
-		case ActionStart:
-			if _, err := tx.Exec(ctx, optInSQL, from); err != nil {
-				return err
-			}
-		}
-		// The job is inserted only with a new row, so it needs no unique check.
-		_, err = in.jobs.InsertTx(ctx, tx, HandleArgs{InboundID: id}, nil)
-		return err
-	})
+	id, duplicate, err = in.writer.store(ctx, inboundRow{gateway: t.Gateway, gatewayID: t.GatewayMessageID,
+		from: from, to: to, body: t.Body, lang: lang, action: action, at: in.now()})
 	if err != nil {
 		return 0, false, fmt.Errorf("store inbound text %s/%s: %w", t.Gateway, t.GatewayMessageID, err)
 	}
 	if !duplicate {
-		in.log.Info("text received", "id", id, "gateway", t.Gateway, "action", action, "lang", lang)
+		in.log.Debug("text received", "id", id, "gateway", t.Gateway, "action", action, "lang", lang)
 	}
 	return id, duplicate, nil
 }

@@ -68,7 +68,7 @@ func (in *Inbound) KannelHandler() http.Handler {
 func (in *Inbound) receiveHTTP(w http.ResponseWriter, r *http.Request, t InboundText, contentType, okBody string) {
 	_, dup, err := in.Receive(r.Context(), t)
 	switch {
-	case errors.Is(err, ErrBadNumber):
+	case errors.Is(err, ErrBadNumber), errors.Is(err, ErrBadText):
 		httpError(w, http.StatusBadRequest, "%v", err)
 		return
 	case err != nil:

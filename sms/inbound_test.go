@@ -313,3 +313,35 @@ func TestTwilioStatusCallbackUpdatesTheRecord(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, StatusDelivered, rec.Status, "...but does not move the text backwards")
 }
+
+func TestInboundConcurrentRetriesStoreEachTextOnce(t *testing.T) {
+	t.Parallel()
+	tb := setupTwilioInbound(t, testConfig(), nil)
+	var wg sync.WaitGroup
+	codes := make(chan int, 60)
+	for i := range 60 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sid := "SMc" + itoa(int64(i%12))
+			text := "hours"
+			if i%12 == 0 {
+				text = "STOP"
+			}
+			code, _, _ := tb.postTwilio(t, PathTwilioInbound, twilioInboundForm(sid, numUS, text), testTwilioToken, "")
+			codes <- code
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		require.Equal(t, http.StatusOK, c)
+	}
+	require.Equal(t, 12, tb.count(t, `SELECT count(*) FROM sms_inbound`))
+	require.Equal(t, 12, tb.count(t, `SELECT count(*) FROM river_job WHERE kind = 'sms_inbound'`))
+	require.Equal(t, 1, tb.count(t, `SELECT count(*) FROM sms_optout`))
+
+	code, body, _ := tb.postTwilio(t, PathTwilioInbound, twilioInboundForm("SMnul", numUS, "a\x00b"), testTwilioToken, "")
+	require.Equal(t, http.StatusBadRequest, code)
+	require.Contains(t, body, "NUL")
+}

@@ -69,6 +69,7 @@ type Queued struct {
 // JobInserter enqueues River jobs inside a transaction; *river.Client[pgx.Tx] is one.
 type JobInserter interface {
 	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	InsertManyTx(ctx context.Context, tx pgx.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 }
 
 // SenderOptions are the optional parts of a Sender.
