@@ -107,7 +107,9 @@ func TestFlowReloadNewCallsGetTheEditWhileACallInProgressStaysOnItsVersion(t *te
 		reached:     make(chan struct{}), release: make(chan struct{}),
 	}
 	oldRec := make(chan *CallRecord, 1)
-	go func() { oldRec <- b.rt.Run(context.Background(), held, CallOptions{Flow: "hotline", Clock: held.FakeChannel}) }()
+	go func() {
+		oldRec <- b.rt.Run(context.Background(), held, CallOptions{Flow: "hotline", Clock: held.FakeChannel})
+	}()
 	<-held.reached
 
 	// The designer saves version two (as editors do: a new file renamed over the old one).
