@@ -30,6 +30,7 @@ type conn struct {
 	commandTimeout time.Duration
 	onEvent        func(*Event)
 	onNotice       func(*message) // text/disconnect-notice
+	onClose        func()         // runs once, right after the connection closed
 
 	wmu     sync.Mutex // one writer; also orders pending
 	pmu     sync.Mutex
@@ -56,6 +57,7 @@ type connConfig struct {
 	commandTimeout time.Duration
 	onEvent        func(*Event)
 	onNotice       func(*message)
+	onClose        func()
 }
 
 func newConn(nc net.Conn, br *bufio.Reader, cfg connConfig) *conn {
@@ -75,6 +77,7 @@ func newConn(nc net.Conn, br *bufio.Reader, cfg connConfig) *conn {
 		commandTimeout: cfg.commandTimeout,
 		onEvent:        cfg.onEvent,
 		onNotice:       cfg.onNotice,
+		onClose:        cfg.onClose,
 		done:           make(chan struct{}),
 	}
 }
@@ -112,6 +115,9 @@ func (c *conn) close(err error) {
 			ch <- reply{err: err}
 		}
 		close(c.done)
+		if c.onClose != nil {
+			c.onClose()
+		}
 	})
 }
 

@@ -141,6 +141,11 @@ func (s *Server) serve(nc net.Conn) {
 				c.onEvent(e)
 			}
 		},
+		onClose: func() {
+			if c := call.Load(); c != nil {
+				c.connClosed()
+			}
+		},
 	})
 	cn.start()
 	c, err := s.setup(cn, &call)
@@ -149,10 +154,9 @@ func (s *Server) serve(nc net.Conn) {
 		cn.close(err)
 		return
 	}
-	go func() {
-		<-cn.Done()
-		c.connClosed()
-	}()
+	if cn.Err() != nil {
+		c.connClosed() // closed between setup and now: onClose ran before the call was stored
+	}
 	s.mu.Lock()
 	s.calls[c] = cn
 	s.mu.Unlock()

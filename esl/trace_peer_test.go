@@ -243,8 +243,10 @@ func (p *tracePeer) run(nc net.Conn) error {
 		}
 		i++
 	}
-	if last := p.blocks[len(p.blocks)-1]; last.dir == "S->C" && strings.Contains(string(last.data), "Content-Disposition: disconnect") {
-		return nil // without linger FreeSWITCH closes the socket after its goodbye
+	if last := p.blocks[len(p.blocks)-1]; last.dir == "C->S" || strings.Contains(string(last.data), "Content-Disposition: disconnect") {
+		// Without linger FreeSWITCH closes the socket after its goodbye; a script that ends
+		// with a client command means FreeSWITCH vanished right after reading it.
+		return nil
 	}
 	// Wait for our side to close (FreeSWITCH lingers until the client closes).
 	_ = nc.SetReadDeadline(time.Now().Add(20 * time.Second))
