@@ -136,7 +136,12 @@ func (c *Calendar) NextOpen(t time.Time) (time.Time, bool) {
 		ivs, _ := c.intervalsOn(d.Year(), d.Month(), d.Day())
 		for _, iv := range ivs {
 			start := wallTime(d, iv.From, loc)
-			if !start.After(t) {
+			// A wall time that happens twice (the hour repeated when clocks go back): take
+			// the first one.
+			if earlier := start.Add(-time.Hour); !earlier.Before(t) && sameWall(earlier.In(loc), start.In(loc)) {
+				start = earlier
+			}
+			if start.Before(t) {
 				continue
 			}
 			// A start inside a daylight-saving gap (02:30 on the spring-forward night) does
@@ -175,6 +180,10 @@ func (c *Calendar) OpenUntil(t time.Time) time.Time {
 		}
 	}
 	return cur
+}
+
+func sameWall(a, b time.Time) bool {
+	return a.Year() == b.Year() && a.YearDay() == b.YearDay() && a.Hour() == b.Hour() && a.Minute() == b.Minute()
 }
 
 // wallTime is minute m (0..1440) of the day of d in loc.
@@ -394,7 +403,7 @@ func parseDays(s string) ([]time.Weekday, error) {
 		from, to, isRange := strings.Cut(part, "-")
 		a, ok := dayIndex(from)
 		if !ok {
-			return nil, fmt.Errorf("unknown day %q%s: use mon, tue, wed, thu, fri, sat, sun, a range such as mon-fri, or daily", from, didYouMean(from, dayNames))
+			return nil, fmt.Errorf("unknown day %q%s: use mon, tue, wed, thu, fri, sat, sun, a range such as mon-fri, or daily", from, dayHint(from))
 		}
 		if !isRange {
 			out = append(out, a)
@@ -402,7 +411,7 @@ func parseDays(s string) ([]time.Weekday, error) {
 		}
 		b, ok := dayIndex(to)
 		if !ok {
-			return nil, fmt.Errorf("unknown day %q%s: use mon, tue, wed, thu, fri, sat, sun", to, didYouMean(to, dayNames))
+			return nil, fmt.Errorf("unknown day %q%s: use mon, tue, wed, thu, fri, sat, sun", to, dayHint(to))
 		}
 		for d := a; ; d = (d + 1) % 7 {
 			out = append(out, d)
@@ -412,6 +421,19 @@ func parseDays(s string) ([]time.Weekday, error) {
 		}
 	}
 	return out, nil
+}
+
+// dayHint suggests a day for a typo, comparing with short and long names.
+func dayHint(s string) string {
+	cands := append([]string{}, dayNames...)
+	for i := range dayNames {
+		cands = append(cands, strings.ToLower(time.Weekday(i).String()))
+	}
+	c := closest(s, cands)
+	if c == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", c[:3])
 }
 
 func dayIndex(s string) (time.Weekday, bool) {
