@@ -90,7 +90,7 @@ const (
 	CausePreEmpted                Cause = "PRE_EMPTED"
 )
 
-// q850 maps cause names to their numbers (switch_channel.c CAUSE_CHART).
+// q850 maps cause names to FreeSWITCH's numbers (switch_types.h switch_call_cause_t).
 var q850 = map[Cause]int{
 	CauseNone: 0, CauseUnallocatedNumber: 1, CauseNoRouteTransitNet: 2, CauseNoRouteDestination: 3,
 	CauseChannelUnacceptable: 6, CauseNormalClearing: 16, CauseUserBusy: 17, CauseNoUserResponse: 18,
@@ -117,12 +117,24 @@ var q850 = map[Cause]int{
 	CauseStaleDate: 623, CauseRejectAll: 624, CausePreEmpted: 625,
 }
 
-// Q850 is the cause's number (USER_BUSY 17, NO_ANSWER 19, ...), or -1 for an unknown name.
-func (c Cause) Q850() int {
+// Code is FreeSWITCH's number for the cause (switch_call_cause_t): the Q.850 number for
+// causes up to 127 (USER_BUSY 17, NO_ANSWER 19, ...), FreeSWITCH's own above (ORIGINATOR_CANCEL
+// 487, SYSTEM_SHUTDOWN 501, ALLOTTED_TIMEOUT 602). -1 for an unknown name.
+func (c Cause) Code() int {
 	if n, ok := q850[c]; ok {
 		return n
 	}
 	return -1
+}
+
+// Q850 is the number FreeSWITCH puts in variable_hangup_cause_q850 and SIP Reason headers:
+// Code for Q.850 causes, 16 (NORMAL_CLEARING) for FreeSWITCH's own. -1 for an unknown name.
+func (c Cause) Q850() int {
+	n := c.Code()
+	if n > 127 {
+		return 16
+	}
+	return n
 }
 
 // Known says whether c is one of FreeSWITCH's cause names.
@@ -131,8 +143,8 @@ func (c Cause) Known() bool { _, ok := q850[c]; return ok }
 // String is the cause name.
 func (c Cause) String() string { return string(c) }
 
-// CauseFromQ850 returns the cause with number n, or "" if there is none.
-func CauseFromQ850(n int) Cause {
+// CauseFromCode returns the cause with FreeSWITCH number n (see Code), or "" if there is none.
+func CauseFromCode(n int) Cause {
 	for c, v := range q850 {
 		if v == n {
 			return c
@@ -141,14 +153,14 @@ func CauseFromQ850(n int) Cause {
 	return ""
 }
 
-// ParseCause accepts a cause name ("USER_BUSY") or a Q.850 number ("17").
+// ParseCause accepts a cause name ("USER_BUSY") or its number ("17", see Code).
 func ParseCause(s string) (Cause, bool) {
 	c := Cause(s)
 	if c.Known() {
 		return c, true
 	}
 	if n, err := strconv.Atoi(s); err == nil {
-		if c := CauseFromQ850(n); c != "" {
+		if c := CauseFromCode(n); c != "" {
 			return c, true
 		}
 	}
