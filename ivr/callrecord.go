@@ -37,6 +37,7 @@ const (
 	EventDigits   EventKind = "digits"   // digits pressed (Detail = the digits, or timeout/invalid)
 	EventVar      EventKind = "var"      // a variable set (Detail = name=value)
 	EventLanguage EventKind = "language" // the caller's language chosen
+	EventHours    EventKind = "hours"    // a calendar checked, and what it said
 	EventLookup   EventKind = "lookup"   // an HTTP lookup and its result
 	EventBridge   EventKind = "bridge"   // a bridge attempt and its result
 	EventQueue    EventKind = "queue"    // queue joined / left

@@ -22,6 +22,9 @@ type CallerAction struct {
 	Barge  bool
 	Wait   time.Duration
 	Hangup bool
+	// At, when set, holds the action back until the call is in the step of that name (the
+	// caller is silent until then); the runtime reports steps through CallOptions.OnStep.
+	At string
 	// Line is where the action was written (scenario files), for messages.
 	Line int
 }
@@ -77,6 +80,7 @@ type FakeChannel struct {
 	cause    string
 	answered bool
 	records  map[string]time.Time
+	step     string
 }
 
 // NewFakeChannel returns a call from caller to called that starts at start and whose caller
@@ -152,6 +156,25 @@ func (f *FakeChannel) Vars() map[string]string {
 	return m
 }
 
+// SetStep tells the channel which step the call is in (for actions with At).
+func (f *FakeChannel) SetStep(name string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.step = name
+}
+
+// headLocked is the caller's next action, or nil when there is none or it waits for
+// another step.
+func (f *FakeChannel) headLocked() *CallerAction {
+	if len(f.script) == 0 {
+		return nil
+	}
+	if a := &f.script[0]; a.At == "" || a.At == f.step {
+		return a
+	}
+	return nil
+}
+
 // Unused returns the caller actions the call never got to.
 func (f *FakeChannel) Unused() []CallerAction {
 	f.mu.Lock()
@@ -194,8 +217,8 @@ func (f *FakeChannel) checkLocked(ctx context.Context) error {
 		if max == 0 {
 			max = time.Hour
 		}
-		switch {
-		case len(f.script) > 0 && f.script[0].Hangup:
+		switch h := f.headLocked(); {
+		case h != nil && h.Hangup:
 			f.script = f.script[1:]
 			f.endLocked("NORMAL_CLEARING")
 		case f.now.Sub(f.start) >= max:
@@ -273,8 +296,8 @@ func (f *FakeChannel) playLocked(audio []Media, terminators string) string {
 			f.heard = append(f.heard, a.Label())
 		}
 		f.logLocked("play", a.Text())
-		if terminators != "" && len(f.script) > 0 && f.script[0].Barge && f.script[0].Press != "" {
-			d := f.script[0].Press[:1]
+		if h := f.headLocked(); terminators != "" && h != nil && h.Barge && h.Press != "" {
+			d := h.Press[:1]
 			if strings.Contains(terminators, d) {
 				f.consumeDigitLocked()
 				f.logLocked("barge-in", d)
@@ -301,9 +324,8 @@ func (f *FakeChannel) Play(ctx context.Context, audio []Media, terminators strin
 		return "", err
 	}
 	// A caller whose next key is one the prompt listens for presses it while it plays.
-	if terminators != "" && len(f.script) > 0 && f.script[0].Press != "" &&
-		strings.Contains(terminators, f.script[0].Press[:1]) {
-		f.script[0].Barge = true
+	if h := f.headLocked(); terminators != "" && h != nil && h.Press != "" && strings.Contains(terminators, h.Press[:1]) {
+		h.Barge = true
 	}
 	return f.playLocked(audio, terminators), nil
 }
@@ -338,11 +360,11 @@ collect:
 		if digits != "" {
 			limit = req.DigitTimeout
 		}
-		if len(f.script) == 0 {
+		a := f.headLocked()
+		if a == nil {
 			f.now = f.now.Add(limit)
 			break
 		}
-		a := &f.script[0]
 		switch {
 		case a.Hangup:
 			if err := f.checkLocked(ctx); err != nil {
@@ -367,9 +389,6 @@ collect:
 			}
 			f.now = f.now.Add(a.Wait)
 			f.script = f.script[1:]
-		}
-		if err := f.checkLocked(ctx); err != nil {
-			return DigitsResult{}, err
 		}
 	}
 	res := DigitsResult{Digits: digits, Terminator: term}

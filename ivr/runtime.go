@@ -83,6 +83,9 @@ type CallOptions struct {
 	NoAnswer bool
 	// Clock overrides Config.Clock for this call (flow tests give the FakeChannel).
 	Clock Clock
+	// OnStep, when set, is called on the call's goroutine as each step is entered (live
+	// transcripts, flow tests).
+	OnStep func(flow *Flow, step *Step)
 }
 
 // NewRuntime checks cfg and returns a Runtime.

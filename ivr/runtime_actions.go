@@ -163,8 +163,8 @@ func (c *call) templateVars() map[string]any {
 	return top
 }
 
-// execRecord starts or stops recording. Mode "bridge" records only the next bridge (queue or
-// transfer).
+// execRecord starts or stops recording. Mode "bridge" records each later bridge (queue or
+// transfer) into its own file, until a record stop.
 func (c *call) execRecord(ctx context.Context, s *Step) (*Step, error) {
 	r := s.Record
 	if r.Stop {
@@ -177,7 +177,7 @@ func (c *call) execRecord(ctx context.Context, s *Step) (*Step, error) {
 	c.recordStereo = r.Stereo
 	if r.Mode == RecordBridge {
 		c.bridgeRec = true
-		c.event(EventRecord, "will record the next bridge")
+		c.event(EventRecord, "will record conversations with agents")
 		return s.Next, nil
 	}
 	if err := c.startRecording(ctx); err != nil {
@@ -197,6 +197,12 @@ func (c *call) startRecording(ctx context.Context) error {
 	defer cancel()
 	if c.recordStereo {
 		if err := c.ch.SetVar(qctx, "RECORD_STEREO", "true"); err != nil {
+			return fmt.Errorf("record: %w", err)
+		}
+	}
+	if c.bridgeRec {
+		// FreeSWITCH then writes audio only while the caller is bridged, not the ringing.
+		if err := c.ch.SetVar(qctx, "RECORD_BRIDGE_REQ", "true"); err != nil {
 			return fmt.Errorf("record: %w", err)
 		}
 	}
@@ -250,12 +256,11 @@ func (c *call) startBridgeRecording(ctx context.Context) {
 	}
 }
 
-// stopBridgeRecording stops it after the bridge.
+// stopBridgeRecording stops it after the bridge (the next bridge records again).
 func (c *call) stopBridgeRecording(ctx context.Context) {
 	if !c.bridgeRec {
 		return
 	}
-	c.bridgeRec = false
 	c.stopRecording(ctx)
 }
 

@@ -218,6 +218,9 @@ func (c *call) initVars(f *Flow) {
 func (c *call) enter(s *Step) {
 	c.cur = s
 	c.event(EventStep, string(s.Kind))
+	if c.opts.OnStep != nil {
+		c.opts.OnStep(c.flow, s)
+	}
 	if s.Tag != "" {
 		if !c.rec.HasTag(s.Tag) {
 			c.rec.Tags = append(c.rec.Tags, s.Tag)

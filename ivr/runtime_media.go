@@ -13,7 +13,16 @@ func (c *call) media(audio []Audio) []Media {
 }
 
 func (c *call) appendMedia(out []Media, audio []Audio, prompt string, depth int) []Media {
+	return c.appendMediaLang(out, audio, prompt, "", depth)
+}
+
+// appendMediaLang resolves audio; lang, when set, is the language the pieces are in (a
+// prompt played in a language other than the caller's).
+func (c *call) appendMediaLang(out []Media, audio []Audio, prompt, lang string, depth int) []Media {
 	for _, a := range audio {
+		if a.Lang == "" && lang != "" {
+			a.Lang = lang
+		}
 		switch a.Kind {
 		case AudioFile:
 			out = append(out, Media{Kind: MediaFile, Src: a.Path, Prompt: prompt})
@@ -28,20 +37,23 @@ func (c *call) appendMedia(out []Media, audio []Audio, prompt string, depth int)
 			if err != nil {
 				c.event(EventError, fmt.Sprintf("say %q: %v", a.Text.String(), err))
 			}
-			out = append(out, Media{Kind: MediaSpeech, Src: speakable(text), Voice: c.voice(), Prompt: prompt})
+			out = append(out, Media{Kind: MediaSpeech, Src: speakable(text), Voice: c.voiceFor(orDefault(a.Lang, c.lang)), Prompt: prompt})
 		case AudioPrompt:
 			if a.Prompt == nil || depth > 4 {
 				continue
 			}
-			out = c.appendMedia(out, a.Prompt.For(c.lang), a.Prompt.Key, depth+1)
+			out = c.appendMediaLang(out, a.Prompt.For(orDefault(a.Lang, c.lang)), a.Prompt.Key, orDefault(a.Lang, ""), depth+1)
 		}
 	}
 	return out
 }
 
 // voice is the TTS engine|voice for the caller's language.
-func (c *call) voice() string {
-	if v := c.rt.cfg.Voices[c.lang]; v != "" {
+func (c *call) voice() string { return c.voiceFor(c.lang) }
+
+// voiceFor is the TTS engine|voice for lang (Config.Voices, else DefaultVoice).
+func (c *call) voiceFor(lang string) string {
+	if v := c.rt.cfg.Voices[lang]; v != "" {
 		return v
 	}
 	return DefaultVoice

@@ -24,9 +24,12 @@ func (c *call) execQueue(ctx context.Context, s *Step) (*Step, error) {
 			prio = n
 		}
 	}
+	before := c.outcome
 	c.reach(OutcomeQueued)
 	c.event(EventQueue, fmt.Sprintf("join %s (priority %g)", q.Name, prio))
 	timedOut := func() (*Step, error) {
+		// Left the queue without an agent: the call's outcome is decided later.
+		c.outcome = before
 		if q.OnTimeout != nil {
 			return q.OnTimeout, nil
 		}
@@ -62,6 +65,7 @@ func (c *call) execQueue(ctx context.Context, s *Step) (*Step, error) {
 	case res.Key != "" && q.Hold != nil:
 		for _, k := range q.Hold.Keys {
 			if k.Digits == res.Key {
+				c.outcome = before
 				c.event(EventQueue, "left with key "+res.Key)
 				return k.Step, nil
 			}

@@ -129,16 +129,23 @@ func (c *call) execHours(s *Step) (*Step, error) {
 		return h.Closed, nil
 	}
 	now := c.clock.Now()
-	open, holiday := calendarState(cal, now)
-	state := "closed"
+	state, holiday := cal.State(now)
 	next := h.Closed
-	switch {
-	case holiday:
-		state, next = "holiday", h.Holiday
-	case open:
-		state, next = "open", h.Open
+	switch state {
+	case CalendarOpen:
+		next = h.Open
+	case CalendarHoliday:
+		next = h.Holiday
 	}
-	c.event(EventStep, fmt.Sprintf("calendar %s at %s: %s", h.CalendarName, now.Format("Mon 2006-01-02 15:04 MST"), state))
+	loc := cal.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	detail := fmt.Sprintf("calendar %s at %s: %s", h.CalendarName, now.In(loc).Format("Mon 2006-01-02 15:04 MST"), state)
+	if holiday != nil && holiday.Name != "" {
+		detail += " (" + holiday.Name + ")"
+	}
+	c.event(EventHours, detail)
 	return next, nil
 }
 
@@ -162,9 +169,4 @@ func (c *call) execSubflow(s *Step) (*Step, error) {
 	c.initVars(target)
 	c.event(EventFlow, "enter "+target.Name)
 	return target.Start, nil
-}
-
-// calendarState asks the calendar about t. (Adapter to the calendar API.)
-func calendarState(cal *Calendar, t time.Time) (open, holiday bool) {
-	return false, false
 }

@@ -32,7 +32,8 @@ import (
 //	        json: {balance: 1234.56}
 //	    actions:
 //	      - press: 1                # at the next moment the IVR listens for keys
-//	      - wait: 6s                # say nothing for 6 s of listening
+//	      - wait: 6s                # say nothing for 6 s at menus and inputs
+//	      - {press: 2, at: long_wait}  # only once the call is in step long_wait
 //	      - hangup
 //	    expect:
 //	      prompts: [welcome, ..., balance_is]  # in order; ... stands for any prompts
@@ -446,28 +447,38 @@ func parseAction(a any) (CallerAction, error) {
 		}
 		return CallerAction{}, fmt.Errorf("action %q: write - press: 1, - wait: 6s or - hangup", x)
 	case map[string]any:
-		if len(x) != 1 {
-			return CallerAction{}, errors.New("an action does one thing: - press: 1, - wait: 6s or - hangup (one per line)")
-		}
-		for k, v := range x {
+		var act CallerAction
+		kinds := 0
+		for _, k := range sortedKeys(x) {
+			v := x[k]
 			switch k {
 			case "press":
 				d := scalarText(v)
 				if d == "" || !validDigits(d) {
 					return CallerAction{}, fmt.Errorf("press: %q: write keys 0-9, * and # (in quotes when they start with * or #, or with 0)", d)
 				}
-				return CallerAction{Press: d}, nil
+				act.Press = d
+				kinds++
 			case "wait":
 				d, err := time.ParseDuration(scalarText(v))
 				if err != nil || d <= 0 {
 					return CallerAction{}, fmt.Errorf("wait: %q: write a duration such as 6s", scalarText(v))
 				}
-				return CallerAction{Wait: d}, nil
+				act.Wait = d
+				kinds++
 			case "hangup":
-				return CallerAction{Hangup: true}, nil
+				act.Hangup = true
+				kinds++
+			case "at":
+				act.At = scalarText(v)
+			default:
+				return CallerAction{}, fmt.Errorf("unknown action key %q: write press:, wait: or hangup (and at: STEP to act only in that step)", k)
 			}
-			return CallerAction{}, fmt.Errorf("unknown action %q: write press:, wait: or hangup", k)
 		}
+		if kinds != 1 {
+			return CallerAction{}, errors.New("an action does one thing: - press: 1, - wait: 6s or - hangup (one per line; at: STEP may go with it)")
+		}
+		return act, nil
 	}
 	return CallerAction{}, fmt.Errorf("action %v: write - press: 1, - wait: 6s or - hangup", a)
 }
