@@ -2,7 +2,11 @@ package recordings
 
 import (
 	"context"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -48,4 +52,35 @@ func TestSphinxRefusesLanguagesWithoutAModel(t *testing.T) {
 	require.ErrorIs(t, err, ErrLanguageUnsupported)
 	require.ErrorContains(t, err, `only an English model, recording is "zh"`)
 	require.ErrorContains(t, err, "configure a destination of type openai")
+}
+
+// niceThreads counts this process's threads running at niceness nice.
+func niceThreads(t *testing.T, nice int) int {
+	t.Helper()
+	tasks, err := os.ReadDir("/proc/self/task")
+	require.NoError(t, err)
+	n := 0
+	for _, task := range tasks {
+		b, err := os.ReadFile("/proc/self/task/" + task.Name() + "/stat")
+		if err != nil {
+			continue // the thread ended meanwhile
+		}
+		// Fields after the ")" closing the command name: state is field 3, nice field 19.
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if v, err := strconv.Atoi(f[16]); err == nil && v == nice {
+			n++
+		}
+	}
+	return n
+}
+
+func TestSphinxDecodesOnLowPriorityThreads(t *testing.T) {
+	before := niceThreads(t, sphinxNice)
+	s, err := NewSphinx(OfflineConfig{Workers: 2}, nil)
+	require.NoError(t, err)
+	require.Equal(t, before+2, niceThreads(t, sphinxNice), "one niced thread per decoder, the rest of ivrd untouched")
+	s.Close()
+	// A goroutine's locked thread exits just after the goroutine does.
+	require.Eventually(t, func() bool { return niceThreads(t, sphinxNice) == before }, 10*time.Second, 10*time.Millisecond,
+		"the niced threads end with the transcriber")
 }
