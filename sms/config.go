@@ -1,6 +1,7 @@
 package sms
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -199,7 +200,15 @@ func (c Config) withDefaults() Config {
 // Validate reports the first problem of the section, naming the field to fix.
 func (c Config) Validate() error {
 	switch c.Gateway {
-	case "", "kannel", "twilio", "console":
+	case "", "console":
+	case "kannel":
+		if c.Kannel.SendURL == "" || c.Kannel.Username == "" {
+			return errors.New("sms.gateway is kannel: set sms.kannel.send_url and sms.kannel.username (and password_env)")
+		}
+	case "twilio":
+		if c.Twilio.AccountSID == "" {
+			return errors.New("sms.gateway is twilio: set sms.twilio.account_sid and auth_token_env")
+		}
 	default:
 		return fmt.Errorf("sms.gateway %q: want kannel, twilio or console", c.Gateway)
 	}

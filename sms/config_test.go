@@ -45,6 +45,8 @@ func TestConfigValidate(t *testing.T) {
 		want string
 	}{
 		{"unknown gateway", Config{Gateway: "smpp"}, "want kannel, twilio or console"},
+		{"kannel without send_url", Config{Gateway: "kannel"}, "set sms.kannel.send_url"},
+		{"twilio without account", Config{Gateway: "twilio"}, "set sms.twilio.account_sid"},
 		{"bad quiet hours", Config{QuietHours: QuietHours{Start: "25:00", End: "08:00"}}, "HH:MM"},
 		{"reply without template", Config{Keywords: []KeywordRule{{Action: ActionReply, Words: []string{"X"}}}}, "needs a template"},
 		{"unknown action", Config{Keywords: []KeywordRule{{Action: "dance", Words: []string{"X"}}}}, "want callback, stop, start or reply"},
