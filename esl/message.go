@@ -2,6 +2,7 @@ package esl
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -103,12 +104,26 @@ func readMessage(br *bufio.Reader) (*message, error) {
 	if n == 0 {
 		return m, nil
 	}
-	buf := make([]byte, n)
-	if _, err := io.ReadFull(br, buf); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
+	var buf []byte
+	if n <= 1<<20 {
+		buf = make([]byte, n)
+		if _, err := io.ReadFull(br, buf); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, fmt.Errorf("reading %d-byte body: %w", n, err)
 		}
-		return nil, fmt.Errorf("reading %d-byte body: %w", n, err)
+	} else {
+		// A large body grows as its bytes arrive: a peer announcing 60 MB and sending 10
+		// bytes costs 10 bytes, not 60 MB.
+		var bb bytes.Buffer
+		if _, err := io.CopyN(&bb, br, int64(n)); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, fmt.Errorf("reading %d-byte body: %w", n, err)
+		}
+		buf = bb.Bytes()
 	}
 	// buf is never written again: share its memory with the string instead of copying it.
 	m.body = unsafe.String(unsafe.SliceData(buf), len(buf))
