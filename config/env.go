@@ -30,6 +30,8 @@ const EnvPrefix = "IVRD"
 // 30s or 5m, and lists of scalars as comma-separated items ("user/1001,user/1002"). A variable
 // that is unset or empty changes nothing (to empty a value, edit the file).
 //
+// Values of types that read their own YAML syntax (calendars:) cannot be set this way.
+//
 // Environment variables can also add list elements after the last one in the file: if
 // freeswitch: has two nodes, IVRD_FREESWITCH_2_ADDRESS (with _NAME, _PASSWORD...) adds a
 // third. Map entries and list elements of scalars cannot be added this way; write them in
@@ -98,6 +100,11 @@ func (w *envWalker) lookup(name string) (string, bool) {
 func (w *envWalker) walk(v reflect.Value, name string) (bool, error) {
 	if isScalar(v.Type()) {
 		return w.scalar(v, name)
+	}
+	if customYAML(v.Type()) {
+		// Its Go fields are not its YAML keys (ivr.Calendar reads its own syntax): no
+		// variable can name a part of it.
+		return false, nil
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
@@ -242,6 +249,16 @@ func (w *envWalker) scalar(v reflect.Value, name string) (bool, error) {
 		return false, fmt.Errorf("environment variable %s (%s): %w", name, strings.Join(w.path, "."), err)
 	}
 	return true, nil
+}
+
+// customYAML reports whether t decodes itself from YAML (an UnmarshalYAML method, any of
+// goccy/go-yaml's unmarshaler interfaces).
+func customYAML(t reflect.Type) bool {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	_, ok := reflect.PointerTo(t).MethodByName("UnmarshalYAML")
+	return ok
 }
 
 func isScalar(t reflect.Type) bool {

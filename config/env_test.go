@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -148,4 +149,14 @@ func TestEnvNameUpperCasesAndReplacesPunctuation(t *testing.T) {
 	require.Equal(t, "PASSWORD_FILE", EnvName("password_file"))
 	require.Equal(t, "MAX_RETRIES", EnvName("max-retries"))
 	require.Equal(t, "CARDS_GOLD", EnvName("cards.gold"))
+}
+
+func TestEnvVarsSkipsSectionsWithTheirOwnYAMLSyntax(t *testing.T) {
+	t.Parallel()
+	c, err := Parse("default.yaml", DefaultYAML())
+	require.NoError(t, err)
+	require.NotEmpty(t, c.Calendars, "the default config has a calendar to skip")
+	for _, v := range EnvVars(c) {
+		require.False(t, strings.HasPrefix(v.Name, "IVRD_CALENDARS_"), "%s names a Go field of ivr.Calendar, not a YAML key", v.Name)
+	}
 }
