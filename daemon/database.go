@@ -1,0 +1,212 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/ivrd/ivrd/config"
+	"github.com/ivrd/ivrd/ivr"
+	"github.com/ivrd/ivrd/sms"
+	"github.com/ivrd/ivrd/store"
+)
+
+// MigrationSets are the schemas the daemon applies at start (after store's core set and
+// River's): the call records and the SMS tables.
+var MigrationSets = []store.MigrationSet{ivr.Migrations, sms.Migrations}
+
+// DatabaseURL resolves database.url / database.url_file of cfg ("" when neither is set).
+func DatabaseURL(cfg *config.Config) (string, error) {
+	if cfg.Database.URL != "" && cfg.Database.URLFile != "" {
+		return "", errors.New("database: set url or url_file, not both")
+	}
+	if cfg.Database.URLFile != "" {
+		b, err := os.ReadFile(cfg.Database.URLFile)
+		if err != nil {
+			return "", fmt.Errorf("database.url_file: %w", err)
+		}
+		u := strings.TrimSpace(string(b))
+		if u == "" {
+			return "", fmt.Errorf("database.url_file %s is empty; put postgres://USER:PASSWORD@HOST:PORT/DB in it", cfg.Database.URLFile)
+		}
+		return u, nil
+	}
+	return cfg.Database.URL, nil
+}
+
+// database is PostgreSQL and what lives on it: the pool (created at once, connecting lazily),
+// a supervisor that waits for the database, migrates it and starts River, the call record
+// writer and the SMS service.
+type database struct {
+	log     *slog.Logger
+	pool    *pgxpool.Pool
+	where   string
+	records *ivr.CallRecordWriter
+	sms     *sms.Service
+	river   *river.Client[pgx.Tx]
+
+	ready   atomic.Bool
+	lastErr atomic.Pointer[string]
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
+
+	// MinBackoff and MaxBackoff bound the wait between attempts to reach the database.
+	minBackoff, maxBackoff time.Duration
+}
+
+// newDatabase builds the pool and the services on it without connecting: a database that is
+// down at start is waited for by start. Only a URL that cannot be parsed is an error here.
+func newDatabase(url string, cfg *config.Config, consoleOut io.Writer, log *slog.Logger) (*database, error) {
+	pcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database URL is not valid (want postgres://USER:PASSWORD@HOST:PORT/DB): %w", err)
+	}
+	if pcfg.ConnConfig.ConnectTimeout == 0 {
+		pcfg.ConnConfig.ConnectTimeout = store.DefaultConnectTimeout
+	}
+	c := pcfg.ConnConfig
+	d := &database{
+		log:        log.With("component", "database"),
+		where:      fmt.Sprintf("database %q as user %q on %s:%d", c.Database, c.User, c.Host, c.Port),
+		minBackoff: 500 * time.Millisecond,
+		maxBackoff: 30 * time.Second,
+	}
+	if d.pool, err = pgxpool.NewWithConfig(context.Background(), pcfg); err != nil {
+		return nil, fmt.Errorf("database %s: %w", d.where, err)
+	}
+	d.records = ivr.NewCallRecordWriter(d.pool, log.With("component", "call-records"))
+	d.sms, err = sms.New(cfg.SMS, d.pool, sms.Options{ConsoleOut: consoleOut, Logger: log.With("component", "sms")})
+	if err != nil {
+		d.pool.Close()
+		return nil, fmt.Errorf("sms: %w", err)
+	}
+	workers := river.NewWorkers()
+	d.sms.AddWorkers(workers)
+	d.river, err = river.NewClient(riverpgxv5.New(d.pool), &river.Config{
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 20}},
+		Workers: workers,
+		Logger:  log.With("component", "river"),
+	})
+	if err != nil {
+		d.pool.Close()
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	d.sms.SetJobClient(d.river)
+	return d, nil
+}
+
+// start launches the supervisor: connect (retrying with backoff, saying what to check),
+// migrate, start River. The call record writer starts at once: it keeps records in memory
+// and retries while the database is away.
+func (d *database) start(ctx context.Context) {
+	d.records.Start(ctx)
+	ctx, d.stop = context.WithCancel(context.WithoutCancel(ctx))
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		d.supervise(ctx)
+	}()
+}
+
+func (d *database) supervise(ctx context.Context) {
+	backoff := d.minBackoff
+	for attempt := 1; ; attempt++ {
+		err := d.connect(ctx)
+		if err == nil {
+			d.ready.Store(true)
+			d.lastErr.Store(nil)
+			d.log.Info("database ready: migrated, job queue running", "where", d.where)
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		msg := err.Error()
+		d.lastErr.Store(&msg)
+		wait := backoff/2 + rand.N(backoff/2+1)
+		d.log.Error("database not available; calls go on, call records wait in memory, texts wait; retrying",
+			"err", err, "attempt", attempt, "retry_in", wait.Round(time.Millisecond),
+			"check", "that PostgreSQL runs and accepts connections there, the user and database exist, and database.url in ivrd.yaml")
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		backoff = min(2*backoff, d.maxBackoff)
+	}
+}
+
+// connect pings, migrates and starts River once.
+func (d *database) connect(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(ctx, store.DefaultConnectTimeout)
+	defer cancel()
+	if err := d.pool.Ping(pctx); err != nil {
+		return fmt.Errorf("connect to PostgreSQL %s: %w", d.where, err)
+	}
+	mctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	if err := store.MigrateWithLogger(mctx, d.pool, d.log, MigrationSets...); err != nil {
+		return fmt.Errorf("migrate %s: %w", d.where, err)
+	}
+	if err := d.river.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start the job queue: %w", err)
+	}
+	return nil
+}
+
+// check is the /readyz check: ready once migrated, and the database answers now.
+func (d *database) check(ctx context.Context) error {
+	if !d.ready.Load() {
+		if e := d.lastErr.Load(); e != nil {
+			return fmt.Errorf("not connected yet: %s", *e)
+		}
+		return errors.New("connecting")
+	}
+	if err := d.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("PostgreSQL %s does not answer: %w", d.where, err)
+	}
+	return nil
+}
+
+// shutdown stops River (jobs still running after ctx go back to the queue), flushes the call
+// records and closes the pool.
+func (d *database) shutdown(ctx context.Context) error {
+	if d.stop != nil {
+		d.stop()
+	}
+	d.wg.Wait()
+	var errs []error
+	if d.ready.Load() {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := d.river.Stop(sctx)
+		cancel()
+		if err != nil {
+			d.log.Warn("jobs still running at shutdown are cancelled; they go back to the queue", "err", err)
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			if err := d.river.StopAndCancel(cctx); err != nil {
+				errs = append(errs, fmt.Errorf("stop the job queue: %w", err))
+			}
+			cancel()
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	if err := d.records.Stop(wctx); err != nil {
+		errs = append(errs, err)
+	}
+	cancel()
+	d.pool.Close()
+	return errors.Join(errs...)
+}
