@@ -25,6 +25,8 @@ func init() {
 		summary: "transcribe and score one recording; exit 1 if it fails QA", run: runQAScore})
 	register(command{name: "qa run", args: "DIR --rules qa.yaml [--queue Q] [--workers N]",
 		summary: "score every .wav in DIR: progress, summary table, failure list", run: runQARun})
+	register(command{name: "qa lint", args: "qa.yaml...",
+		summary: "check QA rules files; errors name file:line:col", run: runQALint})
 	register(command{name: "qa show", args: "CALL --database URL [--json]",
 		summary: "show a call's stored QA score with its evidence", run: runQAShow})
 }
@@ -206,6 +208,36 @@ func wavFiles(dir string) ([]string, error) {
 	}
 	sort.Strings(files)
 	return files, nil
+}
+
+func runQALint(_ context.Context, env *cmdEnv, args []string) error {
+	fs := flag.NewFlagSet("ivrd qa lint", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	pos, err := qaParseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return errors.New("give the rules files to check; usage: ivrd qa lint qa.yaml...")
+	}
+	bad := 0
+	for _, p := range pos {
+		rules, err := recordings.LoadRules(p)
+		if err != nil {
+			fmt.Fprintln(env.stderr, err)
+			bad++
+			continue
+		}
+		n := 0
+		for _, rs := range rules.Queues {
+			n += len(rs.Rules)
+		}
+		fmt.Fprintf(env.stdout, "%s: ok (%d queues, %d rules)\n", p, len(rules.Queues), n)
+	}
+	if bad > 0 {
+		return exitError{1}
+	}
+	return nil
 }
 
 func runQAShow(ctx context.Context, env *cmdEnv, args []string) error {

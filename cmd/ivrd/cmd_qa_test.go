@@ -92,6 +92,14 @@ func TestQAScoreAndRun(t *testing.T) {
 		require.Equal(t, 1, code)
 		require.Contains(t, errOut, rules+":5:9:")
 	})
+	t.Run("qa lint checks rules files", func(t *testing.T) {
+		bad := filepath.Join(t.TempDir(), "bad.yaml")
+		require.NoError(t, os.WriteFile(bad, []byte("queues:\n  default:\n    rules:\n      - {name: a, max_silence: 3s, say: [hi]}\n"), 0o644))
+		code, out, errOut := runCmd(t, "qa", "lint", qaRules, bad)
+		require.Equal(t, 1, code)
+		require.Contains(t, out, qaRules+": ok (1 queues, 7 rules)")
+		require.Contains(t, errOut, bad+":4:10: rule \"a\": more than one check (say, max_silence)")
+	})
 	t.Run("a batch prints a summary and the failures", func(t *testing.T) {
 		code, out, errOut := runCmd(t, "qa", "run", dir, "--rules", qaRules, "--workers", "1")
 		require.Equal(t, 1, code)
