@@ -14,6 +14,19 @@ import (
 func init() {
 	register(command{name: "config check", args: "[--config FILE]", summary: "check ivrd.yaml: strict decode, environment overrides, addresses, secrets, flow files", run: runConfigCheck})
 	register(command{name: "config env", args: "[--config FILE]", summary: "list the IVRD_* environment variables that override ivrd.yaml", run: runConfigEnv})
+	register(command{name: "config schema", summary: "print the JSON Schema of ivrd.yaml (for editors)", run: runConfigSchema})
+}
+
+func runConfigSchema(_ context.Context, env *cmdEnv, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected arguments %q; usage: ivrd config schema > ivrd.schema.json", args)
+	}
+	b, err := config.SchemaJSON()
+	if err != nil {
+		return err
+	}
+	_, err = env.stdout.Write(b)
+	return err
 }
 
 // configFlags parses the --config flag shared by the config commands; its default is $IVRD_CONFIG.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,4 +96,14 @@ func TestConfigEnvListsVariablesWithoutTheirValues(t *testing.T) {
 	require.Regexp(t, `IVRD_FREESWITCH_0_PASSWORD\s+freeswitch\.0\.password\s+string\s+yes`, out)
 	require.Contains(t, out, "IVRD_DATABASE_URL ")
 	require.NotContains(t, out, "s3cret")
+}
+
+func TestConfigSchemaPrintsAJSONSchema(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := runCmdWithEnv(t, nil, "config", "schema")
+	require.Equal(t, 0, code, errOut)
+	var s map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &s))
+	require.Equal(t, "https://json-schema.org/draft/2020-12/schema", s["$schema"])
+	require.Contains(t, s["properties"], "freeswitch")
 }
