@@ -62,7 +62,8 @@ type connConfig struct {
 
 func newConn(nc net.Conn, br *bufio.Reader, cfg connConfig) *conn {
 	if br == nil {
-		br = bufio.NewReaderSize(nc, 64<<10)
+		// Per call: events are ~3 KB; a small buffer keeps idle calls cheap.
+		br = bufio.NewReaderSize(nc, 8<<10)
 	}
 	if cfg.log == nil {
 		cfg.log = slog.New(slog.DiscardHandler)

@@ -2,6 +2,7 @@ package esl
 
 import (
 	"sync"
+	"sync/atomic"
 )
 
 // Subscription delivers events, in the order FreeSWITCH sent them, to one consumer. The socket
@@ -20,6 +21,7 @@ type Subscription struct {
 	match   func(*Event) bool
 	onClose func(*Subscription)
 	maxSeen int
+	held    atomic.Int64 // taken from the ring by deliver, not yet handed over
 }
 
 func newSubscription(match func(*Event) bool, onClose func(*Subscription)) *Subscription {
@@ -27,7 +29,7 @@ func newSubscription(match func(*Event) bool, onClose func(*Subscription)) *Subs
 		ring:    make([]*Event, 16),
 		wake:    make(chan struct{}, 1),
 		stopped: make(chan struct{}),
-		out:     make(chan *Event),
+		out:     make(chan *Event, 64), // a little slack saves a goroutine switch per event
 		match:   match,
 		onClose: onClose,
 	}
@@ -52,11 +54,12 @@ func (s *Subscription) Close() {
 	}
 }
 
-// Backlog is how many events wait for the consumer now; MaxBacklog the most ever.
+// Backlog is how many events wait for the consumer now, and the most that ever waited in the
+// queue.
 func (s *Subscription) Backlog() (now, most int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.n, s.maxSeen
+	return s.n + int(s.held.Load()) + len(s.out), s.maxSeen
 }
 
 func (s *Subscription) isStopped() bool {
@@ -108,27 +111,31 @@ func (s *Subscription) end() {
 	}
 }
 
-func (s *Subscription) pop() (*Event, bool, bool) {
+// popAll moves every queued event into batch (reused) under one lock.
+func (s *Subscription) popAll(batch []*Event) ([]*Event, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.n == 0 {
-		return nil, false, s.closed
+	batch = batch[:0]
+	for s.n > 0 {
+		batch = append(batch, s.ring[s.head])
+		s.held.Add(1)
+		s.ring[s.head] = nil
+		s.head = (s.head + 1) & (len(s.ring) - 1)
+		s.n--
 	}
-	e := s.ring[s.head]
-	s.ring[s.head] = nil
-	s.head = (s.head + 1) & (len(s.ring) - 1)
-	s.n--
-	if s.n == 0 && len(s.ring) > 1024 {
+	if len(s.ring) > 1024 {
 		s.ring, s.head = make([]*Event, 16), 0 // give back a burst's memory
 	}
-	return e, true, false
+	return batch, s.closed
 }
 
 func (s *Subscription) deliver() {
 	defer close(s.out)
+	var batch []*Event
 	for {
-		e, ok, closed := s.pop()
-		if !ok {
+		var closed bool
+		batch, closed = s.popAll(batch)
+		if len(batch) == 0 {
 			if closed {
 				return
 			}
@@ -139,10 +146,14 @@ func (s *Subscription) deliver() {
 				return
 			}
 		}
-		select {
-		case s.out <- e:
-		case <-s.stopped:
-			return
+		for i, e := range batch {
+			select {
+			case s.out <- e:
+				batch[i] = nil
+				s.held.Add(-1)
+			case <-s.stopped:
+				return
+			}
 		}
 	}
 }
