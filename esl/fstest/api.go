@@ -335,7 +335,13 @@ func (s *Server) apiOriginate(args string, call *Call) string {
 	if n, err := strconv.Atoi(get(6)); err == nil && n > 0 {
 		timeout = time.Duration(n) * time.Second
 	}
-	o := dialOptions{global: global, timeout: timeout, cidName: get(4), cidNumber: get(5), fromOriginate: true, call: call}
+	if n := get(4); n != "" {
+		global = append(global, Header{"origination_caller_id_name", n})
+	}
+	if n := get(5); n != "" {
+		global = append(global, Header{"origination_caller_id_number", n})
+	}
+	o := dialOptions{global: global, timeout: timeout, fromOriginate: true, call: call}
 	if call != nil {
 		o.wideband = call.spec.Wideband
 	}
@@ -350,13 +356,7 @@ func (s *Server) apiOriginate(args string, call *Call) string {
 		return "-ERR " + res.cause + "\n"
 	}
 	a := res.leg
-	a.mu.Lock()
-	if a.isLoopback && a.prof.cidName == "Outbound Call" {
-		a.vars.set("pre_transfer_caller_id_number", a.prof.origCidNumber)
-		a.vars.set("channel_cid_flipped", "yes")
-	}
-	a.vars.set("call_uuid", a.uuid)
-	a.mu.Unlock()
+	a.flipCID()
 	dest := get(1)
 	var actions []Action
 	if strings.HasPrefix(dest, "&") {
@@ -440,4 +440,23 @@ func (s *Server) backgroundJob(job, line, owner string) {
 	}
 	e.Body = out
 	s.fire(e)
+}
+
+// flipCID swaps caller and callee ID on an originated leg once it is answered
+// (switch_channel_flip_cid): the A-leg then shows the callee as its caller ID.
+func (c *channel) flipCID() {
+	c.mu.Lock()
+	p := &c.prof
+	if p.cidName != "" {
+		c.vars.set("pre_transfer_caller_id_name", p.cidName)
+	}
+	c.vars.set("pre_transfer_caller_id_number", p.cidNumber)
+	p.cidName, p.calleeName = p.calleeName, p.cidName
+	p.cidNumber, p.calleeNumber = p.calleeNumber, p.cidNumber
+	c.vars.set("channel_cid_flipped", "yes")
+	c.vars.set("call_uuid", c.uuid)
+	e := c.eventLocked("CALL_UPDATE", callSite{"switch_channel.c", "switch_channel_flip_cid", 3277},
+		[]Header{{"Direction", "RECV"}}, true, true, nil)
+	c.srv.fireLocked(e, c)
+	c.mu.Unlock()
 }

@@ -111,12 +111,19 @@ func (c *channel) bridgeWith(b *channel) {
 	b.prof.bridged = now
 	bname, bcallee, bcalleeNum := b.name, b.prof.calleeName, b.prof.calleeNumber
 	b.mu.Unlock()
+	b.setRunning(5) // CS_EXCHANGE_MEDIA
+	b.mu.Lock()
+	b.vars.set("call_uuid", c.uuid)
+	b.vars.set("bridge_to", c.uuid)
+	b.mu.Unlock()
 	c.mu.Lock()
 	c.bridged = b
 	c.prof.bridged = now
 	c.otherType = "originatee"
 	op := bprof
+	op.logicalDirection = "inbound"
 	c.other = &op
+	peer := c.peer
 	c.vars.set("originated_legs", b.uuid+";"+bcallee+";"+bcalleeNum)
 	c.vars.set("originate_disposition", "SUCCESS")
 	c.vars.set("DIALSTATUS", "SUCCESS")
@@ -127,6 +134,12 @@ func (c *channel) bridgeWith(b *channel) {
 	c.srv.fireLocked(e, c)
 	c.mu.Unlock()
 	c.srv.noteCall(c, CallEvent{Kind: KindBridged, Data: b.uuid})
+	if peer != nil {
+		// the caller's loopback partner learns who it is now talking to (caller ID update)
+		peer.mu.Lock()
+		peer.prof.cidName, peer.prof.cidNumber = bcallee, bcalleeNum
+		peer.mu.Unlock()
+	}
 
 	// wait for either side to hang up
 	var cause string
@@ -138,6 +151,9 @@ func (c *channel) bridgeWith(b *channel) {
 		cause = "NORMAL_CLEARING"
 	}
 	b.mu.Lock()
+	if b.bridged == c {
+		b.agentUnbridgeLocked(c)
+	}
 	b.bridged = nil
 	b.mu.Unlock()
 	c.mu.Lock()
@@ -164,4 +180,21 @@ func (c *channel) bridgeWith(b *channel) {
 	if hab == "true" {
 		c.hangup("NORMAL_CLEARING")
 	}
+}
+
+// agentUnbridgeLocked sets the variables the called leg of a bridge gets when the bridge ends.
+func (b *channel) agentUnbridgeLocked(c *channel) {
+	if _, ok := b.vars.get("last_bridge_role"); ok {
+		return
+	}
+	c.mu.Lock()
+	cname, cid, cnum := c.name, c.prof.cidName, c.prof.cidNumber
+	c.mu.Unlock()
+	b.vars.set("last_bridge_to", c.uuid)
+	b.vars.set("bridge_channel", cname)
+	b.vars.set("bridge_uuid", c.uuid)
+	b.vars.set("signal_bond", c.uuid)
+	b.vars.set("last_sent_callee_id_name", cid)
+	b.vars.set("last_sent_callee_id_number", cnum)
+	b.vars.set("last_bridge_role", "originatee")
 }

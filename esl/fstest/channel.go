@@ -114,16 +114,17 @@ type channel struct {
 	isLoopback  bool
 	ownsRunner  bool // a goroutine of its own runs the dialplan/script and calls finish
 
-	peer      *channel // loopback partner
-	bridged   *channel // bridge partner while bridged
-	hungup    chan struct{}
-	answered  chan struct{}
-	early     chan struct{}
-	ended     chan struct{} // closed after CHANNEL_HANGUP_COMPLETE
-	destroyed chan struct{}
-	dtmfQ     chan byte
-	cmdQ      chan *appRequest // apps queued by sendmsg / uuid_broadcast / uuid_transfer
-	broken    chan struct{}    // poked to interrupt the running app (uuid_break, transfer)
+	peer       *channel // loopback partner
+	originator *channel // bridge legs: the caller that dialled them
+	bridged    *channel // bridge partner while bridged
+	hungup     chan struct{}
+	answered   chan struct{}
+	early      chan struct{}
+	ended      chan struct{} // closed after CHANNEL_HANGUP_COMPLETE
+	destroyed  chan struct{}
+	dtmfQ      chan byte
+	cmdQ       chan *appRequest // apps queued by sendmsg / uuid_broadcast / uuid_transfer
+	broken     chan struct{}    // poked to interrupt the running app (uuid_break, transfer)
 
 	hangupOnce   sync.Once
 	finishOnce   sync.Once
@@ -280,7 +281,17 @@ func (c *channel) setRunning(st int) {
 	if st >= csHangup {
 		c.state = st
 	}
-	e := c.eventLocked("CHANNEL_STATE", siteState, nil, true, false, nil)
+	e := c.eventLocked("CHANNEL_STATE", siteState, nil, true, c.cause == "SYSTEM_SHUTDOWN", nil)
+	c.srv.fireLocked(e, c)
+	c.mu.Unlock()
+}
+
+// fireCreate fires CHANNEL_CREATE (FreeSWITCH fires it from CS_INIT with the state number
+// already at CS_ROUTING).
+func (c *channel) fireCreate() {
+	c.mu.Lock()
+	c.running, c.state = csInit, csRouting
+	e := c.eventLocked("CHANNEL_CREATE", siteCreate, nil, true, true, nil)
 	c.srv.fireLocked(e, c)
 	c.mu.Unlock()
 }
@@ -305,12 +316,21 @@ func (c *channel) markProgress() {
 		return
 	}
 	c.prof.progress = c.srv.clock.Now().UnixMicro()
+	e := c.eventLocked("CHANNEL_PROGRESS", siteProgress, nil, true, true, nil)
+	c.srv.fireLocked(e, c)
 	if c.callState == "DOWN" {
 		c.callState = "RINGING"
 	}
-	e := c.eventLocked("CHANNEL_PROGRESS", siteProgress, nil, true, true, nil)
-	c.srv.fireLocked(e, c)
+	orig := c.originator
 	c.mu.Unlock()
+	if orig != nil {
+		// ringing reaches the bridging caller (already answered: only its progress time)
+		orig.mu.Lock()
+		if orig.prof.progress == 0 {
+			orig.prof.progress = c.srv.clock.Now().UnixMicro()
+		}
+		orig.mu.Unlock()
+	}
 }
 
 // markAnswered answers the channel: CHANNEL_ANSWER then CHANNEL_CALLSTATE ACTIVE. It reports
@@ -325,10 +345,10 @@ func (c *channel) markAnswered() bool {
 	c.answeredAt = now
 	c.prof.answered = now.UnixMicro()
 	c.answerState = "answered"
-	c.vars.set("endpoint_disposition", "ANSWER")
 	close(c.answered)
 	e := c.eventLocked("CHANNEL_ANSWER", siteAnswer, nil, true, true, nil)
 	c.srv.fireLocked(e, c)
+	c.vars.set("endpoint_disposition", "ANSWER")
 	c.mu.Unlock()
 	c.setCallState("ACTIVE")
 	c.srv.noteCall(c, CallEvent{Kind: KindAnswered})
@@ -343,12 +363,19 @@ func (c *channel) hangup(cause string) {
 	}
 	c.hangupOnce.Do(func() {
 		c.mu.Lock()
+		if c.bridged != nil && c.bridged == c.originator {
+			c.agentUnbridgeLocked(c.bridged)
+		}
 		c.cause = cause
 		c.state = csHangup
 		c.answerState = "hangup"
 		c.prof.hangup = c.srv.clock.Now().UnixMicro()
 		e := c.eventLocked("CHANNEL_HANGUP", siteHangup, nil, true, true, nil)
 		c.srv.fireLocked(e, c)
+		if _, ok := c.vars.get("last_bridge_role"); ok {
+			c.vars.set("bridge_to", "")
+			c.vars.set("call_uuid", c.uuid)
+		}
 		close(c.hungup)
 		peer, br := c.peer, c.bridged
 		c.mu.Unlock()
@@ -393,9 +420,11 @@ func (c *channel) doFinish() {
 	}
 	c.setRunning(csHangup)
 	c.setCallState("HANGUP")
-	c.setRunning(csReporting)
 	c.mu.Lock()
 	c.addCDRVarsLocked()
+	c.mu.Unlock()
+	c.setRunning(csReporting)
+	c.mu.Lock()
 	e := c.eventLocked("CHANNEL_HANGUP_COMPLETE", siteHangupComplete, []Header{{"Hangup-Cause", c.cause}}, true, true, nil)
 	c.srv.fireLocked(e, c)
 	c.mu.Unlock()
@@ -423,7 +452,11 @@ var q850 = map[string]int{
 func (c *channel) addCDRVarsLocked() {
 	v := c.vars
 	v.set("hangup_cause", c.cause)
-	v.set("hangup_cause_q850", strconv.Itoa(q850[c.cause]))
+	q := q850[c.cause]
+	if q > 127 || q == 0 {
+		q = 16 // switch_channel_get_cause_q850: non-Q.850 causes report NORMAL_CLEARING
+	}
+	v.set("hangup_cause_q850", strconv.Itoa(q))
 	if len(c.digits) > 0 {
 		v.set("digits_dialed", string(c.digits))
 	} else {
@@ -439,8 +472,14 @@ func (c *channel) addCDRVarsLocked() {
 	if !c.answeredAt.IsZero() {
 		v.set("answer_stamp", stamp(c.answeredAt))
 	}
+	if c.prof.bridged != 0 {
+		v.set("bridge_stamp", stamp(time.UnixMicro(c.prof.bridged)))
+	}
 	if c.prof.progress != 0 {
 		v.set("progress_stamp", stamp(time.UnixMicro(c.prof.progress)))
+	}
+	if c.prof.progressMedia != 0 {
+		v.set("progress_media_stamp", stamp(time.UnixMicro(c.prof.progressMedia)))
 	}
 	v.set("end_stamp", stamp(end))
 	su, eu := start.UnixMicro(), end.UnixMicro()

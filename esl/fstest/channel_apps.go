@@ -91,6 +91,10 @@ func (c *channel) execute(req *appRequest) {
 		post = append(post, Header{"Application-Response", resp}, Header{"Application-UUID", appUUID})
 		e = c.eventLocked("CHANNEL_EXECUTE_COMPLETE", siteExecuteComplete, nil, true, true, post)
 		c.srv.fireLocked(e, c)
+		if req.viaSocket {
+			c.vars.set("current_loop", "")
+			c.vars.set("total_loops", "")
+		}
 		c.mu.Unlock()
 		c.srv.noteCall(c, CallEvent{Kind: KindAppDone, App: app, Data: req.arg, Response: resp})
 	}
@@ -127,7 +131,20 @@ func (c *channel) runApp(app, arg string) {
 		c.appRead(arg)
 	case "set", "export":
 		name, val, _ := strings.Cut(arg, "=")
-		c.setVar(strings.TrimSpace(name), val)
+		name = strings.TrimSpace(name)
+		if strings.Contains(val, "${strftime(") {
+			val = c.srv.clock.Now().UTC().Format("Mon, 02 Jan 2006 15:04:05 -0700")
+		}
+		c.setVar(name, val)
+		if app == "export" {
+			c.mu.Lock()
+			ev, _ := c.vars.get("export_vars")
+			if ev != "" {
+				ev += ","
+			}
+			c.vars.set("export_vars", ev+name)
+			c.mu.Unlock()
+		}
 	case "unset":
 		c.setVar(strings.TrimSpace(arg), "")
 	case "multiset":
@@ -187,7 +204,14 @@ func (c *channel) appPreAnswer() {
 			ch.mu.Unlock()
 			continue
 		}
-		ch.prof.progressMedia = ch.srv.clock.Now().UnixMicro()
+		now := ch.srv.clock.Now().UnixMicro()
+		ch.prof.progressMedia = now
+		if ch.prof.progress == 0 {
+			ch.prof.progress = now
+		}
+		if ch.callState == "DOWN" {
+			ch.callState = "EARLY"
+		}
 		ch.answerState = "early"
 		ch.vars.set("endpoint_disposition", "EARLY MEDIA")
 		select {
@@ -307,6 +331,9 @@ func (c *channel) play(file string, stopOnAny bool, endless bool) (elapsed time.
 		st = "break"
 	}
 	c.mu.Lock()
+	if status == waitDigit && !stopOnAny {
+		c.vars.set("playback_terminator_used", string(digit))
+	}
 	ms := elapsed.Milliseconds()
 	samples := ms * int64(c.rate) / 1000
 	c.vars.set("playback_last_offset_pos", strconv.FormatInt(samples, 10))
@@ -328,25 +355,18 @@ func fileType(file string) string {
 }
 
 func (c *channel) appPlayback(arg string, endless bool) {
+	if strings.HasPrefix(arg, "local_stream://") {
+		c.setVar("current_application_response", "FILE NOT FOUND") // no music on hold here
+		return
+	}
 	c.setVar("playback_terminator_used", "")
 	_, digit, status := c.play(arg, false, endless)
 	resp := "FILE PLAYED"
 	if status == waitHangup {
 		resp = "PLAYBACK ERROR"
 	}
+	_ = digit
 	c.mu.Lock()
-	if status == waitDigit {
-		// the terminator goes before the playback_* variables, as FreeSWITCH sets it in its callback
-		saved := map[string]string{}
-		for _, n := range []string{"playback_last_offset_pos", "playback_seconds", "playback_ms", "playback_samples"} {
-			saved[n], _ = c.vars.get(n)
-			c.vars.set(n, "")
-		}
-		c.vars.set("playback_terminator_used", string(digit))
-		for _, n := range []string{"playback_last_offset_pos", "playback_seconds", "playback_ms", "playback_samples"} {
-			c.vars.set(n, saved[n])
-		}
-	}
 	c.vars.set("current_application_response", resp)
 	c.mu.Unlock()
 }

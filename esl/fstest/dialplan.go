@@ -121,7 +121,8 @@ func TraceDialplan(socketAddr string) *Dialplan {
 		d.Add(ctx, "5211", RingReady(), Sleep(60*time.Second))
 		d.Add(ctx, "5220", Answer(), EndlessPlayback("tone_stream://%(400,600,480)"))
 	}
-	d.SetFallback("default", PreAnswer(), Playback("local_stream://moh"), Sleep(0))
-	d.SetFallback("public", Action{"set", "outside_call=true"})
+	match := Action{RouteVar, "DP_MATCH=ARRAY::${destination_number}|:${destination_number}"}
+	d.SetFallback("default", match, PreAnswer(), Playback("local_stream://moh"))
+	d.SetFallback("public", Action{"set", "outside_call=true"}, Action{"export", "RFC2822_DATE=${strftime(%a, %d %b %Y %T %z)}"})
 	return d
 }

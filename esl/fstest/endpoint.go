@@ -145,6 +145,7 @@ func (s *Server) newEndpointLeg(dial string, vars []Header, o dialOptions) (*cha
 		cidName = v
 	}
 	ch := s.newChannel(uuid, name, "outbound")
+	ch.originator = o.originator
 	ch.codec, ch.rate = "PCMU", 8000
 	if b.Wideband {
 		ch.codec, ch.rate = "G722", 16000

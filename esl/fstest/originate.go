@@ -294,6 +294,11 @@ func (s *Server) newLoopbackLeg(rest string, vars []Header, o dialOptions) (*cha
 		aUUID = newUUID()
 	}
 	cidNum, cidName := o.cidNumber, o.cidName
+	if o.originator != nil {
+		o.originator.mu.Lock()
+		cidNum, cidName = o.originator.prof.cidNumber, o.originator.prof.cidName
+		o.originator.mu.Unlock()
+	}
 	if v, ok := lookupVar(vars, "origination_caller_id_number"); ok {
 		cidNum = v
 	}
@@ -314,41 +319,66 @@ func (s *Server) newLoopbackLeg(rest string, vars []Header, o dialOptions) (*cha
 
 	// A-leg (the originated leg)
 	a.prof = profile{direction: "outbound", logicalDirection: "outbound", dialplan: "xml",
-		cidName: "Outbound Call", cidNumber: context, origCidNumber: orDefault(cidNum, "0000000000"),
-		calleeNumber: orDefault(cidNum, "0000000000"), ani: orDefault(cidNum, "0000000000"), dest: ext,
+		cidName: cidName, cidNumber: orDefault(cidNum, "0000000000"), origCidName: cidName,
+		origCidNumber: orDefault(cidNum, "0000000000"), calleeName: "Outbound Call", calleeNumber: context,
+		ani: orDefault(cidNum, "0000000000"), dest: ext,
 		uuid: a.uuid, source: "mod_loopback", context: context, chanName: a.name, created: a.prof.created}
-	if cidName != "" {
-		a.prof.origCidName = cidName
-		a.prof.calleeName = cidName
-	}
 	if o.originator != nil {
 		a.prof.dialplan = dialplanName
-		a.prof.cidName, a.prof.cidNumber = orDefault(cidName, o.originator.prof.cidName), orDefault(cidNum, o.originator.prof.cidNumber)
-		a.prof.origCidName, a.prof.origCidNumber = a.prof.cidName, a.prof.cidNumber
-		a.prof.calleeName, a.prof.calleeNumber = "Outbound Call", dialplanName
-		a.prof.ani = a.prof.cidNumber
-		a.prof.logicalDirection = "inbound"
+		a.prof.calleeNumber = dialplanName
 	}
 	av := a.vars
-	av.set("direction", "outbound")
-	av.set("is_outbound", "true")
-	av.set("session_id", strconv.Itoa(a.sessionID))
-	av.set("read_codec", "L16")
-	av.set("read_rate", strconv.Itoa(rate))
-	av.set("write_codec", "L16")
-	av.set("write_rate", strconv.Itoa(rate))
-	av.set("channel_name", a.name)
-	av.set("uuid", a.uuid)
-	for _, h := range vars {
-		av.set(h.Name, h.Value)
-	}
+	bv := b.vars
 	if o.originator == nil {
-		av.set("origination_uuid", a.uuid)
+		av.set("direction", "outbound")
+		av.set("is_outbound", "true")
+		av.set("session_id", strconv.Itoa(a.sessionID))
+		av.set("read_codec", "L16")
+		av.set("read_rate", strconv.Itoa(rate))
+		av.set("write_codec", "L16")
+		av.set("write_rate", strconv.Itoa(rate))
+		av.set("channel_name", a.name)
+		av.set("uuid", a.uuid)
+		av.set("call_uuid", a.uuid)
+		for _, h := range vars {
+			av.set(h.Name, h.Value)
+		}
+		av.set("originate_early_media", "true")
+		av.set("originate_endpoint", "loopback")
+		av.set("other_loopback_leg_uuid", b.uuid)
+		av.set("loopback_leg", "A")
+	} else {
+		orig := o.originator
+		av.set("direction", "outbound")
+		av.set("is_outbound", "true")
+		av.set("uuid", a.uuid)
+		av.set("session_id", strconv.Itoa(a.sessionID))
+		av.set("read_codec", "L16")
+		av.set("read_rate", strconv.Itoa(rate))
+		av.set("write_codec", "L16")
+		av.set("write_rate", strconv.Itoa(rate))
+		av.set("loopback_from_uuid", orig.uuid)
+		av.set("channel_name", a.name)
+		av.set("max_forwards", "70")
+		av.set("originator_codec", fmt.Sprintf("L16@%dh@20i", rate))
+		av.set("originator", orig.uuid)
+		av.set("signal_bond", orig.uuid)
+		av.set("call_uuid", orig.uuid)
+		for _, h := range vars {
+			av.set(h.Name, h.Value)
+		}
+		av.set("originate_early_media", "true")
+		av.set("originating_leg_uuid", orig.uuid)
+		av.set("originate_endpoint", "loopback")
+		av.set("other_loopback_leg_uuid", b.uuid)
+		av.set("loopback_leg", "A")
+		orig.mu.Lock()
+		op := orig.prof
+		orig.mu.Unlock()
+		a.otherType = "originator"
+		a.other = &op
+		a.originator = orig
 	}
-	av.set("originate_early_media", "true")
-	av.set("originate_endpoint", "loopback")
-	av.set("other_loopback_leg_uuid", b.uuid)
-	av.set("loopback_leg", "A")
 
 	// B-leg (runs the dialplan)
 	b.prof = profile{direction: "inbound", logicalDirection: "inbound", dialplan: "xml",
@@ -357,11 +387,12 @@ func (s *Server) newLoopbackLeg(rest string, vars []Header, o dialOptions) (*cha
 		ani: orDefault(cidNum, "0000000000"), dest: ext, uuid: b.uuid, source: "mod_loopback",
 		context: context, chanName: b.name, created: b.prof.created}
 	if o.originator != nil {
+		b.prof.dialplan = dialplanName
 		b.prof.calleeNumber = dialplanName
 	}
-	bv := b.vars
 	bv.set("direction", "inbound")
 	bv.set("uuid", b.uuid)
+	bv.set("call_uuid", b.uuid)
 	bv.set("session_id", strconv.Itoa(b.sessionID))
 	bv.set("channel_name", b.name)
 	bv.set("read_codec", "L16")
@@ -369,17 +400,18 @@ func (s *Server) newLoopbackLeg(rest string, vars []Header, o dialOptions) (*cha
 	bv.set("write_codec", "L16")
 	bv.set("write_rate", strconv.Itoa(rate))
 	if o.originator == nil {
-		bv.set("origination_uuid", a.uuid)
-	}
-	for _, h := range vars {
-		if h.Name == "origination_uuid" {
-			continue
+		for _, h := range vars {
+			bv.set(h.Name, h.Value)
 		}
-		bv.set(h.Name, h.Value)
+		bv.set("other_loopback_leg_uuid", a.uuid)
+	} else {
+		for _, h := range vars {
+			bv.set(h.Name, h.Value)
+		}
+		bv.set("other_loopback_leg_uuid", a.uuid)
+		bv.set("other_loopback_from_uuid", o.originator.uuid)
 	}
-	bv.set("other_loopback_leg_uuid", a.uuid)
 	bv.set("loopback_leg", "B")
-	bv.set("call_uuid", b.uuid)
 	if o.call != nil {
 		b.call = o.call
 		o.call.attach(a, b)
@@ -388,10 +420,10 @@ func (s *Server) newLoopbackLeg(rest string, vars []Header, o dialOptions) (*cha
 	actions, found, ctxOK := s.dialplan.lookup(context, ext)
 	a.fireBare("CHANNEL_OUTGOING", siteOutgoing)
 	a.setRunning(csInit)
-	a.fire("CHANNEL_CREATE", siteCreate)
+	a.fireCreate()
 	a.fire("CHANNEL_ORIGINATE", siteOriginate)
 	b.setRunning(csInit)
-	b.fire("CHANNEL_CREATE", siteCreate)
+	b.fireCreate()
 	b.setCallState("RINGING")
 	b.setRunning(csRouting)
 	a.setRunning(csRouting)
@@ -399,10 +431,12 @@ func (s *Server) newLoopbackLeg(rest string, vars []Header, o dialOptions) (*cha
 	b.ownsRunner = true
 	go func() {
 		if !ctxOK || !found {
+			b.routeVars(nil)
 			b.hangup("NO_ROUTE_DESTINATION")
 			b.finish()
 			return
 		}
+		b.routeVars(actions)
 		b.setRunning(csExecute)
 		b.runDialplan(actions)
 	}()
@@ -422,6 +456,9 @@ func (c *channel) runDialplan(actions []Action) {
 		for _, a := range actions {
 			if c.isHungup() || c.transferPending() {
 				break
+			}
+			if a.App == RouteVar {
+				continue
 			}
 			c.execute(&appRequest{app: a.App, arg: a.Data})
 		}
@@ -447,4 +484,24 @@ func (c *channel) runDialplan(actions []Action) {
 		c.hangup("NORMAL_CLEARING")
 	}
 	c.finish()
+}
+
+// RouteVar is a pseudo-application: an Action{RouteVar, "name=value"} sets a channel variable
+// while the call is routed (as the XML dialplan's regex captures set DP_MATCH), firing no events.
+// "${destination_number}" in the value is expanded.
+const RouteVar = "route_var"
+
+// routeVars applies the RouteVar actions, then re-sets call_uuid as FreeSWITCH does when it
+// starts executing the extension.
+func (c *channel) routeVars(actions []Action) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, a := range actions {
+		if a.App != RouteVar {
+			continue
+		}
+		name, val, _ := strings.Cut(a.Data, "=")
+		c.vars.set(name, strings.ReplaceAll(val, "${destination_number}", c.prof.dest))
+	}
+	c.vars.set("call_uuid", c.uuid)
 }

@@ -182,7 +182,11 @@ func (o *outSession) handle(word, rest string, cmd *command) bool {
 		o.mu.Lock()
 		o.linger, o.lingerN = true, n
 		o.mu.Unlock()
-		o.c.reply("+OK will linger")
+		if n > 0 {
+			o.c.reply("+OK will linger " + strconv.Itoa(n) + " seconds")
+		} else {
+			o.c.reply("+OK will linger")
+		}
 	case "nolinger":
 		o.mu.Lock()
 		o.linger = false

@@ -30,6 +30,9 @@ type Options struct {
 	Hostname string
 	// DialTimeout bounds the socket application's connect to its target; 5 s when zero.
 	DialTimeout time.Duration
+	// IPv4 and IPv6 are FreeSWITCH-IPv4/-IPv6 and global_getvar local_ip_v4/v6;
+	// 127.0.0.1 and ::1 when empty.
+	IPv4, IPv6 string
 }
 
 // Server is a running emulated FreeSWITCH: an inbound event socket, channels, a dialplan and
@@ -88,9 +91,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.DialTimeout == 0 {
 		opts.DialTimeout = 5 * time.Second
 	}
+	if opts.IPv4 == "" {
+		opts.IPv4 = "127.0.0.1"
+	}
+	if opts.IPv6 == "" {
+		opts.IPv6 = "::1"
+	}
 	s := &Server{
 		opts: opts, clock: opts.Clock, log: opts.Logger, dialplan: opts.Dialplan,
-		password: opts.Password, hostname: opts.Hostname, ipv4: "127.0.0.1", ipv6: "::1",
+		password: opts.Password, hostname: opts.Hostname, ipv4: opts.IPv4, ipv6: opts.IPv6,
 		conns: map[*conn]struct{}{}, channels: map[string]*channel{}, calls: map[string]*Call{},
 	}
 	if err := s.listen(ctx, opts.InboundAddr); err != nil {

@@ -229,7 +229,8 @@ func testServer(t testing.TB, out *outboundListener, speed float64) *Server {
 	if out != nil {
 		addr = out.addr()
 	}
-	srv, err := Start(context.Background(), Options{Dialplan: TraceDialplan(addr), Clock: ScaledClock(speed), Hostname: "vm"})
+	srv, err := Start(context.Background(), Options{Dialplan: TraceDialplan(addr), Clock: ScaledClock(speed), Hostname: "vm",
+		IPv4: "192.0.2.2", IPv6: "fd00::2"})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Close() })
 	return srv
