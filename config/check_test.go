@@ -183,6 +183,7 @@ func TestCheckFindsMissingSecretsInDomainSections(t *testing.T) {
 	b := setupCheck(t)
 	src := goodConfig + `sms:
   gateway: kannel
+  from: "+15550100"
   kannel:
     send_url: http://kannel:13013/cgi-bin/sendsms
     username: ivrd
@@ -190,7 +191,7 @@ func TestCheckFindsMissingSecretsInDomainSections(t *testing.T) {
 `
 	ps := b.check(t, src, map[string]string{"ESL_PASSWORD": "x"})
 	require.Len(t, ps, 1, "%v", ps)
-	require.Equal(t, "ivrd.yaml:27:19", ps[0].Pos)
+	require.Equal(t, "ivrd.yaml:28:19", ps[0].Pos)
 	require.Contains(t, ps[0].String(), "warning: sms.kannel.password_env: environment variable KANNEL_SENDSMS_PASSWORD is not set")
 
 	ps = b.check(t, src, map[string]string{"ESL_PASSWORD": "x", "KANNEL_SENDSMS_PASSWORD": "y"})
