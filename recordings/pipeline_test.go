@@ -33,7 +33,7 @@ type testBundle struct {
 }
 
 // setup builds a pipeline from cfg (retries 50 ms apart, a webhook sink) on a fresh database.
-func setup(t *testing.T, cfg Config, opts PipelineOptions) *testBundle {
+func setup(t testing.TB, cfg Config, opts PipelineOptions) *testBundle {
 	t.Helper()
 	b := &testBundle{pool: pgtest.NewPool(t, Migrations), webhook: newWebhookSink(t)}
 	if cfg.RetryBase == 0 {
@@ -51,7 +51,7 @@ func setup(t *testing.T, cfg Config, opts PipelineOptions) *testBundle {
 
 // client makes a River client for the pipeline's jobs; it is started unless start is false,
 // and stopped when the test ends.
-func (b *testBundle) client(t *testing.T, start bool) *river.Client[pgx.Tx] {
+func (b *testBundle) client(t testing.TB, start bool) *river.Client[pgx.Tx] {
 	t.Helper()
 	c, err := river.NewClient(riverpgxv5.New(b.pool), &river.Config{
 		Queues:            map[string]river.QueueConfig{Queue: {MaxWorkers: 2}},
@@ -75,7 +75,7 @@ func (b *testBundle) client(t *testing.T, start bool) *river.Client[pgx.Tx] {
 }
 
 // waitDelivery waits until the delivery of recording id to dest is no longer pending.
-func (b *testBundle) waitDelivery(t *testing.T, id int64, dest string) Delivery {
+func (b *testBundle) waitDelivery(t testing.TB, id int64, dest string) Delivery {
 	t.Helper()
 	var got Delivery
 	require.Eventually(t, func() bool {
@@ -104,7 +104,7 @@ type webhookSink struct {
 	events []WebhookArgs
 }
 
-func newWebhookSink(t *testing.T) *webhookSink {
+func newWebhookSink(t testing.TB) *webhookSink {
 	w := &webhookSink{}
 	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		var a WebhookArgs
@@ -120,7 +120,7 @@ func newWebhookSink(t *testing.T) *webhookSink {
 	return w
 }
 
-func (w *webhookSink) wait(t *testing.T, n int) []WebhookArgs {
+func (w *webhookSink) wait(t testing.TB, n int) []WebhookArgs {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		w.mu.Lock()
