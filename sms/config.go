@@ -205,9 +205,15 @@ func (c Config) Validate() error {
 		if c.Kannel.SendURL == "" || c.Kannel.Username == "" {
 			return errors.New("sms.gateway is kannel: set sms.kannel.send_url and sms.kannel.username (and password_env)")
 		}
+		if c.From == "" {
+			return errors.New("sms.from is empty: set it to the hotline number or short code texts come from")
+		}
 	case "twilio":
 		if c.Twilio.AccountSID == "" {
 			return errors.New("sms.gateway is twilio: set sms.twilio.account_sid and auth_token_env")
+		}
+		if c.From == "" && c.Twilio.MessagingServiceSID == "" {
+			return errors.New("sms.from is empty: set it to your Twilio number (or set sms.twilio.messaging_service_sid)")
 		}
 	default:
 		return fmt.Errorf("sms.gateway %q: want kannel, twilio or console", c.Gateway)

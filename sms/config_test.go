@@ -46,6 +46,7 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{"unknown gateway", Config{Gateway: "smpp"}, "want kannel, twilio or console"},
 		{"kannel without send_url", Config{Gateway: "kannel"}, "set sms.kannel.send_url"},
+		{"kannel without from", Config{Gateway: "kannel", Kannel: KannelConfig{SendURL: "http://k/cgi-bin/sendsms", Username: "u"}}, "sms.from is empty"},
 		{"twilio without account", Config{Gateway: "twilio"}, "set sms.twilio.account_sid"},
 		{"bad quiet hours", Config{QuietHours: QuietHours{Start: "25:00", End: "08:00"}}, "HH:MM"},
 		{"reply without template", Config{Keywords: []KeywordRule{{Action: ActionReply, Words: []string{"X"}}}}, "needs a template"},

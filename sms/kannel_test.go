@@ -4,9 +4,13 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -163,4 +167,48 @@ func TestKannelInboundWaitsForIvrdAndArrivesOnce(t *testing.T) {
 	require.Equal(t, "Open 8-20.", got.Text())
 	require.Equal(t, 1, kb.count(t, `SELECT count(*) FROM sms_inbound`))
 	require.Equal(t, 1, kb.count(t, `SELECT count(*) FROM sms_outbound`))
+}
+
+func TestKannelDownThenUpSendsExactlyOnce(t *testing.T) {
+	t.Parallel()
+	kb, _ := setupKannel(t, false)
+	target, err := url.Parse(kb.k.SendURL)
+	require.NoError(t, err)
+	// The sendsms URL answers 503 twice (Kannel unreachable), then requests reach smsbox.
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	var mu sync.Mutex
+	failures, calls := 2, 0
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		fail := failures > 0
+		failures--
+		mu.Unlock()
+		if fail {
+			http.Error(w, "Sending failed.", http.StatusServiceUnavailable)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	gw, err := NewKannelGateway(KannelConfig{SendURL: front.URL + "/cgi-bin/sendsms", Username: kb.k.Username, Password: kb.k.Password,
+		DLRURL: kb.srv + PathKannelDLR}, testDLRKey)
+	require.NoError(t, err)
+	b := setup(t, testConfig(), setupOpts{gw: gw, start: true, dlrKey: testDLRKey})
+	mux := http.NewServeMux()
+	b.svc.Inbound.Routes(mux)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	q, err := b.svc.Sender.Send(ctx, Text{To: numUS, Key: "once", Body: "exactly once"})
+	require.NoError(t, err)
+	rec := b.waitStatus(t, q.ID, StatusSent, StatusDelivered)
+	require.Equal(t, 3, rec.Attempts)
+	got, err := kb.k.SMSC.Next(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "exactly once", got.Text())
+	mu.Lock()
+	require.Equal(t, 3, calls)
+	mu.Unlock()
+	require.Empty(t, kb.k.SMSC.Pending(), "the carrier got the text once")
 }
