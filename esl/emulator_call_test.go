@@ -272,3 +272,29 @@ func TestShutdownHangsUpCallsThatOutstayTheDeadline(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "SYSTEM_SHUTDOWN", res.Cause)
 }
+
+func TestFilterEventsKeepsOnlyWhatTheCallUses(t *testing.T) {
+	t.Parallel()
+	b := setupEmu(t, esl.ServerOptions{FilterEvents: true}, func(ctx context.Context, c *esl.Call) error {
+		r := require.New(t)
+		sub := c.Subscribe()
+		defer sub.Close()
+		r.NoError(c.Answer(ctx))
+		res, err := c.PlayAndGetDigits(ctx, esl.PAGD{Min: 1, Max: 2, File: "tone_stream://%(1000,0,800)"})
+		r.NoError(err)
+		r.Equal("9", res.Digits)
+		r.NoError(c.Hangup(ctx, ""))
+		seen := map[string]bool{}
+		for e := range sub.Events() {
+			seen[e.Name()] = true
+		}
+		r.True(seen["CHANNEL_EXECUTE_COMPLETE"])
+		r.True(seen["DTMF"])
+		r.True(seen["CHANNEL_HANGUP_COMPLETE"])
+		for _, unused := range []string{"CHANNEL_STATE", "CHANNEL_CALLSTATE", "CHANNEL_PARK", "CHANNEL_UNPARK", "CALL_UPDATE"} {
+			r.False(seen[unused], "%s should have been filtered out by FreeSWITCH", unused)
+		}
+		return nil
+	})
+	b.place(t, fstest.CallSpec{Script: []fstest.Step{{On: fstest.OnApp("play_and_get_digits"), Wait: 200 * time.Millisecond, DTMF: "9#"}}})
+}
