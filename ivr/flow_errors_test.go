@@ -346,3 +346,19 @@ steps:
 		})
 	}
 }
+
+// Inputs the fuzzer found crashing the parser (kept in testdata/fuzz/FuzzParseFlow too).
+func TestFuzzFindingsGiveErrorsNotPanics(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ name, src, want string }{
+		{"confirm without into", "steps:\n A:\n  input:\n      confirm: true", `t.yaml:3:3: error: input in step "A" needs into:`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := newLintBundle(t)
+			f, ds := b.parse(c.src)
+			require.Nil(t, f)
+			require.Contains(t, strings.Join(errorLines(ds), "\n"), c.want)
+		})
+	}
+}

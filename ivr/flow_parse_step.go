@@ -132,7 +132,7 @@ func (p *flowParser) kindObj(s *Step, spec *kindSpec, ke *entry) *obj {
 		}
 	}
 	if isMap && spec.fields != nil {
-		o, ok := p.object(v, what, spec.fields)
+		o, ok := p.objectAt(v, what, ke.kpos, spec.fields)
 		if !ok {
 			return nil
 		}
@@ -521,7 +521,10 @@ func (p *flowParser) defaultConfirm(into, yes, no string, pos Pos) []Audio {
 			p.errorf(pos, "there is no built-in read-back text in %q: give confirm: a prompt key whose text reads the entry back, e.g. \"You entered {{vars.%s | digits}}, press 1 if correct\"", l, into)
 			continue
 		}
-		t := expr.MustParseTemplate(fmt.Sprintf(text, into, yes, no))
+		t, err := expr.ParseTemplate(fmt.Sprintf(text, into, yes, no))
+		if err != nil || !varNameRE.MatchString(into) {
+			return nil // into: or the keys are wrong, which is reported where they are written
+		}
 		pr.ByLang[l] = []Audio{{Kind: AudioSay, Pos: pos, Text: t, Duration: speechDuration(t.String())}}
 	}
 	pr.Fallback = pr.ByLang[p.f.DefaultLanguage]

@@ -240,6 +240,11 @@ type obj struct {
 // object reads n as a mapping with the allowed fields. Unknown keys are errors with a "did
 // you mean". ok is false (and an error reported) when n is not a mapping.
 func (r *nodeReader) object(n ast.Node, what string, fields ...[]field) (*obj, bool) {
+	return r.objectAt(n, what, Pos{}, fields...)
+}
+
+// objectAt is object with missing keys reported at the key that holds the mapping.
+func (r *nodeReader) objectAt(n ast.Node, what string, at Pos, fields ...[]field) (*obj, bool) {
 	entries, ok := r.pairs(n, what+" key")
 	if !ok {
 		r.errorf(r.pos(n), "%s must be a mapping (key: value lines), not %s", what, r.describe(n))
@@ -264,10 +269,13 @@ func (r *nodeReader) object(n ast.Node, what string, fields ...[]field) (*obj, b
 		}
 		o.byKey[e.key] = e
 	}
+	if at.Line == 0 {
+		at = o.pos
+	}
 	for _, fl := range fields {
 		for _, f := range fl {
 			if f.req && o.byKey[f.key] == nil {
-				r.errorf(o.pos, "%s needs %s: (%s)", what, f.key, f.doc)
+				r.errorf(at, "%s needs %s: (%s)", what, f.key, f.doc)
 			}
 		}
 	}
