@@ -331,6 +331,9 @@ func (d *Daemon) HTTPAddr() string {
 	return d.web.Addr().String()
 }
 
+// Route is the flow a call to called goes to (routes, then the default flow).
+func (d *Daemon) Route(called string) string { return d.router.Flow(called) }
+
 // Flows is the daemon's flow set.
 func (d *Daemon) Flows() *ivr.FlowSet { return d.flows.set }
 

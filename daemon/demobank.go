@@ -23,8 +23,8 @@ type DemoCustomer struct {
 
 // DemoCustomers are the callers the demo CRM knows (by caller number).
 var DemoCustomers = []DemoCustomer{
-	{Number: "+15551230001", ID: "C1001", FirstName: "Alice", VIP: true, Balance: 25310.75},
-	{Number: "+15551230002", ID: "C1002", FirstName: "Bob", Balance: 842.10},
+	{Number: "+12125550101", ID: "C1001", FirstName: "Alice", VIP: true, Balance: 25310.75},
+	{Number: "+12125550102", ID: "C1002", FirstName: "Bob", Balance: 842.10},
 }
 
 // DemoAccounts are account numbers any caller may type, with their balances.
