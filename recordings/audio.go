@@ -25,7 +25,7 @@ func (a *Audio) Duration() time.Duration {
 // ReadAudio checks the WAV file at path (see CheckWAV, without a duration check) and reads its
 // samples.
 func ReadAudio(path string) (*Audio, Info, error) {
-	info, err := CheckWAV(path, 0, 0)
+	info, err := CheckWAV(path, 0)
 	if err != nil {
 		return nil, Info{}, err
 	}

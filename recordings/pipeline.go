@@ -185,7 +185,7 @@ func (p *Pipeline) Submit(ctx context.Context, client *river.Client[pgx.Tx], cal
 	}
 	call.Language = normLang(call.Language)
 	rec := &Recording{Call: call, CheckStatus: "ok"}
-	info, checkErr := CheckWAV(call.Path, call.Duration, p.cfg.Tolerance)
+	info, checkErr := CheckWAVWithin(call.Path, call.Duration, p.cfg.Tolerance)
 	var ce *CheckError
 	switch {
 	case errors.As(checkErr, &ce):

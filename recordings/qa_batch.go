@@ -68,7 +68,7 @@ func (b *Batch) Run(ctx context.Context, paths []string) []BatchItem {
 				it := BatchItem{Path: paths[i]}
 				it.Result, it.Transcript, it.Err = ScoreFile(ctx, b.Transcriber, b.Rules, b.Queue, b.Lang, paths[i])
 				it.Took = time.Since(start)
-				if info, err := CheckWAV(paths[i], 0, 0); err == nil {
+				if info, err := CheckWAV(paths[i], 0); err == nil {
 					it.Audio = info.Duration
 				}
 				out[i] = it

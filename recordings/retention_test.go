@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 )
 
@@ -61,4 +62,27 @@ func TestRetentionDeletesOldRecordingsAndLogsEachDeletion(t *testing.T) {
 	ds, err = b.pipe.ApplyRetention(ctx)
 	require.NoError(t, err)
 	require.Empty(t, ds)
+}
+
+func TestRetentionRunsAsARiverJob(t *testing.T) {
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	b := setup(t, Config{Retention: time.Hour, Offline: OfflineConfig{Disabled: true}}, PipelineOptions{Now: func() time.Time { return now }})
+	require.NotNil(t, RetentionJob(Config{Retention: time.Hour}))
+	require.Nil(t, RetentionJob(Config{}), "no job when recordings are kept forever")
+	client := b.client(t, true)
+	ctx := context.Background()
+	c := testCall("call-expired", writeWAV(t, 8000, 1, 16, 1, 8000*3))
+	c.Start = now.Add(-2 * time.Hour)
+	_, err := b.pipe.Submit(ctx, client, c)
+	require.NoError(t, err)
+
+	_, err = client.Insert(ctx, RetentionArgs{}, &river.InsertOpts{Queue: Queue})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		ds, err := b.pipe.Store().Deletions(ctx, 10)
+		require.NoError(t, err)
+		return len(ds) == 1 && ds[0].CallID == "call-expired"
+	}, 30*time.Second, 20*time.Millisecond)
+	_, err = os.Stat(c.Path)
+	require.True(t, os.IsNotExist(err))
 }

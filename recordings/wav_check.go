@@ -61,10 +61,15 @@ type Info struct {
 const DefaultTolerance = 2 * time.Second
 
 // CheckWAV checks the recording at path: it exists, is a valid RIFF/WAVE file with 16-bit PCM
-// audio at 8, 16, 32 or 48 kHz, mono or stereo, and its duration is within tolerance of
-// expected (expected <= 0 skips the duration check; tolerance <= 0 means DefaultTolerance).
-// A failed check is a *CheckError; other errors (permissions, I/O) are returned wrapped.
-func CheckWAV(path string, expected, tolerance time.Duration) (Info, error) {
+// audio at 8, 16, 32 or 48 kHz, mono or stereo, and its duration is within DefaultTolerance
+// of expected (expected <= 0 skips the duration check). A failed check is a *CheckError with
+// its Reason; other errors (permissions, I/O) are returned wrapped.
+func CheckWAV(path string, expected time.Duration) (Info, error) {
+	return CheckWAVWithin(path, expected, DefaultTolerance)
+}
+
+// CheckWAVWithin is CheckWAV with its own tolerance (<= 0 means DefaultTolerance).
+func CheckWAVWithin(path string, expected, tolerance time.Duration) (Info, error) {
 	if tolerance <= 0 {
 		tolerance = DefaultTolerance
 	}

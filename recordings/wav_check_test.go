@@ -57,7 +57,7 @@ func TestCheckWAVAcceptsGoodRecordings(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeWAV(t, tc.rate, tc.channels, 16, 1, tc.frames)
-			info, err := CheckWAV(path, tc.want+time.Second, 0)
+			info, err := CheckWAV(path, tc.want+time.Second)
 			require.NoError(t, err)
 			require.Equal(t, tc.want, info.Duration)
 			require.Equal(t, tc.rate, info.SampleRate)
@@ -95,7 +95,7 @@ func TestCheckWAVReportsBadRecordings(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := CheckWAV(tc.path, tc.expected, 0)
+			_, err := CheckWAV(tc.path, tc.expected)
 			var ce *CheckError
 			require.True(t, errors.As(err, &ce), "want *CheckError, got %v", err)
 			require.Equal(t, tc.reason, ce.Reason)
@@ -111,7 +111,7 @@ func FuzzCheckWAV(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		path := filepath.Join(t.TempDir(), "f.wav")
 		require.NoError(t, os.WriteFile(path, b, 0o644))
-		info, err := CheckWAV(path, 0, 0)
+		info, err := CheckWAV(path, 0)
 		var ce *CheckError
 		if err != nil {
 			require.True(t, errors.As(err, &ce), "only check errors for a readable file: %v", err)
