@@ -64,13 +64,13 @@ func (c *channel) appendOriginateCausesLocked(entry string) {
 }
 
 func (c *channel) bridgeFailed(legs []*channel, cause string) {
-	c.mu.Lock()
 	var legDescs []string
 	for _, l := range legs {
 		l.mu.Lock()
 		legDescs = append(legDescs, l.uuid+";"+l.prof.calleeName+";"+l.prof.calleeNumber)
 		l.mu.Unlock()
 	}
+	c.mu.Lock()
 	if len(legs) > 0 {
 		c.vars.set("originate_signal_bond", legs[len(legs)-1].uuid)
 		c.vars.set("originated_legs", strings.Join(legDescs, "|"))

@@ -101,6 +101,9 @@ type Result struct {
 	Answered bool          // the controlled channel was answered
 	Apps     []string      // applications run, in order
 	Duration time.Duration // from placing the call to the hangup (emulated time)
+	// Originate is what the caller's originate returned: "+OK <uuid>" once the call was
+	// answered, "-ERR <CAUSE>" if it never was (e.g. ivrd hung up before answering).
+	Originate string
 }
 
 // Call is a scripted caller's call: the caller leg (loopback A-leg) and the channel the
@@ -109,18 +112,20 @@ type Call struct {
 	srv  *Server
 	spec CallSpec
 
-	mu       sync.Mutex
-	cond     *sync.Cond
-	a, b     *channel
-	events   []CallEvent
-	cursor   int
-	hungUpBy string
-	placed   time.Time
-	endedAt  time.Time
-	ended    bool
-	attached chan struct{}
-	done     chan struct{}
-	err      error
+	mu         sync.Mutex
+	cond       *sync.Cond
+	a, b       *channel
+	events     []CallEvent
+	cursor     int
+	hungUpBy   string
+	placed     time.Time
+	endedAt    time.Time
+	ended      bool
+	attached   chan struct{}
+	done       chan struct{}
+	err        error
+	originate  string
+	originated chan struct{}
 }
 
 // PlaceCall dials spec.CalledNumber like `originate loopback/<number>/<context> &park` from a
@@ -149,7 +154,8 @@ func (s *Server) PlaceCall(ctx context.Context, spec CallSpec) (*Call, error) {
 	if _, found, ok := s.dialplan.lookup(spec.Context, spec.CalledNumber); !ok || !found {
 		return nil, fmt.Errorf("fstest: place call: no extension %q in context %q: add it with Dialplan().Add", spec.CalledNumber, spec.Context)
 	}
-	call := &Call{srv: s, spec: spec, attached: make(chan struct{}), done: make(chan struct{}), placed: s.clock.Now()}
+	call := &Call{srv: s, spec: spec, attached: make(chan struct{}), done: make(chan struct{}),
+		originated: make(chan struct{}), placed: s.clock.Now()}
 	call.cond = sync.NewCond(&call.mu)
 	vars := []string{}
 	if spec.UUID != "" {
@@ -170,16 +176,27 @@ func (s *Server) PlaceCall(ctx context.Context, spec CallSpec) (*Call, error) {
 	args := "{" + strings.Join(vars, ",") + "}loopback/" + spec.CalledNumber + "/" + spec.Context + " &park"
 	go func() {
 		out := s.apiOriginate(args, call)
-		if strings.HasPrefix(out, "-ERR") {
+		call.mu.Lock()
+		call.originate = strings.TrimSpace(out)
+		call.mu.Unlock()
+		close(call.originated)
+		if strings.HasPrefix(out, "-ERR") && !isClosed(call.attached) {
 			call.mu.Lock()
 			call.err = fmt.Errorf("fstest: call to %s failed: %s", spec.CalledNumber, strings.TrimSpace(out))
 			call.mu.Unlock()
+			close(call.attached)
 		}
 	}()
 	select {
 	case <-call.attached:
 	case <-ctx.Done():
 		return nil, fmt.Errorf("fstest: place call to %s: %w", spec.CalledNumber, ctx.Err())
+	}
+	call.mu.Lock()
+	err := call.err
+	call.mu.Unlock()
+	if err != nil {
+		return nil, err
 	}
 	if len(spec.Script) > 0 {
 		go call.runScript(spec.Script)
@@ -198,7 +215,9 @@ func (call *Call) attach(a, b *channel) {
 	call.srv.mu.Lock()
 	call.srv.calls[b.uuid] = call
 	call.srv.mu.Unlock()
-	close(call.attached)
+	if !isClosed(call.attached) {
+		close(call.attached)
+	}
 }
 
 // noteCall records ev for the scripted call c belongs to.
@@ -325,22 +344,24 @@ func (call *Call) WaitFor(ctx context.Context, pred func(CallEvent) bool) (CallE
 
 // Wait waits until both legs of the call have ended and reports how it ended.
 func (call *Call) Wait(ctx context.Context) (Result, error) {
-	select {
-	case <-call.done:
-	case <-ctx.Done():
-		return Result{}, fmt.Errorf("fstest: waiting for call %s to end: %w", call.b.uuid, ctx.Err())
+	for _, ch := range []chan struct{}{call.done, call.originated} {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return Result{}, fmt.Errorf("fstest: waiting for call %s to end: %w", call.b.uuid, ctx.Err())
+		}
 	}
 	call.mu.Lock()
 	defer call.mu.Unlock()
-	r := Result{HungUpBy: call.hungUpBy, Duration: call.endedAt.Sub(call.placed)}
+	r := Result{HungUpBy: call.hungUpBy, Duration: call.endedAt.Sub(call.placed), Originate: call.originate}
 	r.Cause = call.b.hangupCause()
-	r.Answered = !call.b.answeredAt.IsZero()
+	r.Answered = call.b.isAnswered()
 	for _, e := range call.events {
 		if e.Kind == KindApp {
 			r.Apps = append(r.Apps, e.App)
 		}
 	}
-	return r, call.err
+	return r, nil
 }
 
 // Done is closed when the call has ended.
