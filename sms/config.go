@@ -51,6 +51,12 @@ type KannelConfig struct {
 	// DLRURL is where Kannel reaches ivrd's delivery-report handler, e.g.
 	// http://ivrd:8080/sms/kannel/dlr. Empty: no delivery reports are asked for.
 	DLRURL string `yaml:"dlr_url"`
+	// DLRSecret (better DLRSecretEnv / DLRSecretFile) signs the text id in each dlr-url so
+	// forged delivery reports are refused with 403. Every ivrd sharing a database must use
+	// the same secret. Empty: reports are not signed.
+	DLRSecret     string `yaml:"dlr_secret"`
+	DLRSecretEnv  string `yaml:"dlr_secret_env"`
+	DLRSecretFile string `yaml:"dlr_secret_file"`
 	// SMSC routes outbound texts to one smsc-id (optional).
 	SMSC string `yaml:"smsc"`
 	// Timeout bounds one sendsms request (default 10s).

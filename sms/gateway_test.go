@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -125,4 +126,23 @@ func TestKannelHandlerPostURLAndCharsets(t *testing.T) {
 	}
 	require.NoError(t, rows.Err())
 	require.Equal(t, []string{"p1 +14155552671 HELP me reply", "p2 +8613800138000 你好 unknown"}, got)
+}
+
+func TestNewServiceSignsKannelDLRsWithConfiguredSecret(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.Gateway = "kannel"
+	cfg.Kannel = KannelConfig{SendURL: "http://127.0.0.1:1/cgi-bin/sendsms", Username: "ivrd", Password: "p", DLRURL: "http://ivrd/sms/kannel/dlr", DLRSecret: "shared"}
+	b := setup(t, testConfig(), setupOpts{})
+	svc, err := New(cfg, b.pool, Options{})
+	require.NoError(t, err)
+	kg, ok := svc.Gateway.(*KannelGateway)
+	require.True(t, ok)
+	require.Contains(t, kg.dlrCallbackURL("42"), "sig="+dlrSignature([]byte("shared"), "42"))
+	srv := httptest.NewServer(svc.Inbound.KannelDLRHandler())
+	t.Cleanup(srv.Close)
+	resp, err := http.Get(srv.URL + "?id=42&type=1")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, "an unsigned report is refused")
 }

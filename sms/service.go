@@ -16,7 +16,7 @@ type Options struct {
 	Gateway Gateway
 	// ConsoleOut is where the console gateway prints texts (default: nowhere).
 	ConsoleOut io.Writer
-	// DLRKey signs Kannel dlr-urls (a random per-deployment secret; empty: unsigned).
+	// DLRKey signs Kannel dlr-urls; empty: sms.kannel.dlr_secret(_env|_file) is used.
 	DLRKey   []byte
 	Renderer Renderer
 	Now      func() time.Time
@@ -50,6 +50,13 @@ func NewGateway(cfg Config, consoleOut io.Writer, dlrKey []byte) (Gateway, error
 // New wires a Service on the database behind pool (migrated with Migrations). Register its
 // workers with AddWorkers before creating the River client, then call SetJobClient.
 func New(cfg Config, pool *pgxpool.Pool, opts Options) (*Service, error) {
+	if len(opts.DLRKey) == 0 && cfg.Gateway == "kannel" {
+		key, err := secret(cfg.Kannel.DLRSecret, cfg.Kannel.DLRSecretEnv, cfg.Kannel.DLRSecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("sms.kannel dlr secret: %w", err)
+		}
+		opts.DLRKey = []byte(key)
+	}
 	gw := opts.Gateway
 	if gw == nil {
 		var err error
