@@ -84,3 +84,20 @@ func TestSphinxDecodesOnLowPriorityThreads(t *testing.T) {
 	require.Eventually(t, func() bool { return niceThreads(t, sphinxNice) == before }, 10*time.Second, 10*time.Millisecond,
 		"the niced threads end with the transcriber")
 }
+
+func TestSphinxTranscribesStereoChannelByChannel(t *testing.T) {
+	t.Parallel()
+	caller := concat(t, speech(t, "i would like to report a lost credit card", 8000), silence(t, 1, 8000))
+	agent := concat(t, silence(t, 2, 8000), speech(t, "thank you for your call", 8000))
+	tr, err := testSphinx(t).Transcribe(context.Background(), stereo(t, caller, agent), "en")
+	require.NoError(t, err)
+	channels := map[int]string{}
+	for _, w := range tr.Words {
+		channels[w.Channel] += w.Text + " "
+	}
+	require.Contains(t, channels[0], "credit card")
+	require.Contains(t, channels[1], "thank you for your")
+	for i := 1; i < len(tr.Words); i++ {
+		require.LessOrEqual(t, tr.Words[i-1].Start, tr.Words[i].Start, "words of both channels merged in time order")
+	}
+}
