@@ -298,3 +298,16 @@ func TestFilterEventsKeepsOnlyWhatTheCallUses(t *testing.T) {
 	})
 	b.place(t, fstest.CallSpec{Script: []fstest.Step{{On: fstest.OnApp("play_and_get_digits"), Wait: 200 * time.Millisecond, DTMF: "9#"}}})
 }
+
+func TestAPanickingHandlerHangsTheCallUp(t *testing.T) {
+	t.Parallel()
+	b := setupEmu(t, esl.ServerOptions{}, func(ctx context.Context, c *esl.Call) error {
+		panic("flow bug")
+	})
+	ctx := ctxFor(t)
+	call, err := b.fs.PlaceCall(ctx, fstest.CallSpec{})
+	require.NoError(t, err)
+	res, err := call.Wait(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "NORMAL_TEMPORARY_FAILURE", res.Cause)
+}

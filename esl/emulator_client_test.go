@@ -307,3 +307,16 @@ func TestSubscriptionFiltersByHeader(t *testing.T) {
 		t.Fatal("filtered event did not arrive")
 	}
 }
+
+func TestBGAPIReturnsTheBackgroundJobResult(t *testing.T) {
+	t.Parallel()
+	b := setupClient(t, clientOpts())
+	ctx := ctxFor(t)
+	out, err := b.c.BGAPI(ctx, "status")
+	require.NoError(t, err)
+	require.Contains(t, out, "UP ")
+	b.fs.SetEndpoint("sofia/gateway/gw/busy", fstest.Behavior{Outcome: fstest.OutcomeBusy})
+	out, err = b.c.BGAPI(ctx, "originate sofia/gateway/gw/busy &park()")
+	require.ErrorIs(t, err, esl.ErrCommand)
+	require.Equal(t, "-ERR USER_BUSY\n", out)
+}

@@ -3,6 +3,7 @@ package esl
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -253,8 +255,8 @@ func (p *tracePeer) run(nc net.Conn) error {
 	for {
 		got, err := readClientCommand(br)
 		if err != nil {
-			if err == io.EOF {
-				return nil
+			if err == io.EOF || errors.Is(err, syscall.ECONNRESET) {
+				return nil // our side closed (a reset when it closed with events unread)
 			}
 			return fmt.Errorf("after the trace: %w", err)
 		}
