@@ -80,7 +80,8 @@ func (s *Server) handleCommand(c *conn, cmd *command) bool {
 	case "filter":
 		s.filter(c, rest)
 	case "log":
-		c.reply("+OK log level " + strings.TrimSpace(strings.TrimPrefix(rest, "")) + " [" + logLevel(rest) + "]")
+		n := logLevel(rest)
+		c.reply("+OK log level " + logLevelNames[n] + " [" + n + "]")
 	case "nolog":
 		c.reply("+OK no longer spewing logs.")
 	case "exit":
@@ -107,6 +108,9 @@ func (s *Server) handleCommand(c *conn, cmd *command) bool {
 	}
 	return true
 }
+
+var logLevelNames = map[string]string{"0": "CONSOLE", "1": "ALERT", "2": "CRIT", "3": "ERR", "4": "WARNING",
+	"5": "NOTICE", "6": "INFO", "7": "DEBUG"}
 
 func logLevel(arg string) string {
 	levels := map[string]string{"0": "0", "1": "1", "2": "2", "3": "3", "4": "4", "5": "5", "6": "6", "7": "7",
