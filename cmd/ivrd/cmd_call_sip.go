@@ -13,17 +13,8 @@ import (
 	"github.com/ivrd/ivrd/sipcall"
 )
 
-// The SIP caller is `ivrd call --sip URI ...`: cmd_call.go (the emulator-based caller)
-// hands its arguments to runSIPCall when --sip is given. Until then it is also reachable as
-// `ivrd call-sip --sip URI ...`.
-func init() {
-	register(command{
-		name:    "call-sip",
-		args:    "--sip URI [--digits SCRIPT] [--record FILE]",
-		summary: "dial a real SIP endpoint, send DTMF, record what it hears (same as ivrd call --sip)",
-		run:     runSIPCall,
-	})
-}
+// The SIP caller is `ivrd call --sip URI ...`: cmd_call.go (the emulator-based caller) hands
+// its arguments to runSIPCall when --sip is given.
 
 // runSIPCall places one SIP call. args are the flags of `ivrd call --sip URI ...`, --sip
 // included. It prints how the call ended and exits 0 when the call was answered, 1 when not.

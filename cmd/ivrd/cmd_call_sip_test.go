@@ -14,7 +14,7 @@ func TestCallSIPDialsSendsDigitsRecordsAndReportsTheCause(t *testing.T) {
 	t.Parallel()
 	u := sipcalltest.Start(t, 3)
 	wav := filepath.Join(t.TempDir(), "out.wav")
-	code, out, errOut := runCmdWithEnv(t, nil, "call-sip", "--sip", u.URI("ivr"), "--bind", "127.0.0.1",
+	code, out, errOut := runCmdWithEnv(t, nil, "call", "--sip", u.URI("ivr"), "--bind", "127.0.0.1",
 		"--digits", "1,wait 50ms,2#", "--record", wav, "--digit-gap", "50ms")
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, `answered`)
@@ -29,14 +29,14 @@ func TestCallSIPDialsSendsDigitsRecordsAndReportsTheCause(t *testing.T) {
 func TestCallSIPExitsOneWhenTheCallIsRefused(t *testing.T) {
 	t.Parallel()
 	u := sipcalltest.Start(t, 1)
-	code, out, _ := runCmdWithEnv(t, nil, "call-sip", "--sip", u.URI("busy"), "--bind", "127.0.0.1")
+	code, out, _ := runCmdWithEnv(t, nil, "call", "--sip", u.URI("busy"), "--bind", "127.0.0.1")
 	require.Equal(t, 1, code)
 	require.Contains(t, out, "not answered: SIP 486 Busy Here: USER_BUSY (Q.850 17)")
 }
 
 func TestCallSIPNeedsAURI(t *testing.T) {
 	t.Parallel()
-	code, _, errOut := runCmdWithEnv(t, nil, "call-sip", "--digits", "1")
+	code, _, errOut := runCmdWithEnv(t, nil, "call", "--sip=", "--digits", "1")
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "give --sip URI")
 }
