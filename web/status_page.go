@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -61,6 +62,26 @@ func fmtDuration(d time.Duration) string {
 		return "-" + out
 	}
 	return out
+}
+
+// handleStatusJSON serves the same snapshot as the page, for scripts and dashboards.
+func (s *Server) handleStatusJSON(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if s.opts.Status == nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": "the call runtime is not running in this process"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.opts.ReadyTimeout)
+	st, err := s.opts.Status.Status(ctx)
+	cancel()
+	if err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+		return
+	}
+	_ = json.NewEncoder(w).Encode(st)
 }
 
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {

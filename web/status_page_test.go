@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"html"
 	"net/http"
@@ -68,4 +69,23 @@ func TestStatusPageReportsAFailingSourceWith503(t *testing.T) {
 	code, body := get(t, b.base+"/status")
 	require.Equal(t, 503, code)
 	require.Contains(t, body, "Status unavailable: runtime is shutting down")
+}
+
+func TestStatusJSONServesTheSameSnapshot(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	b := setup(t, web.Options{Status: fakeStatus(now)})
+	code, body := get(t, b.base+"/status.json")
+	require.Equal(t, 200, code)
+	var st web.Status
+	require.NoError(t, json.Unmarshal([]byte(body), &st))
+	require.Equal(t, "ivrd-a", st.Instance)
+	require.Len(t, st.Calls, 2)
+	require.Equal(t, "main_menu", st.Calls[0].Step)
+	require.Equal(t, 0.82, st.Queues[0].ServiceLevel)
+
+	b = setup(t, web.Options{})
+	code, body = get(t, b.base+"/status.json")
+	require.Equal(t, 503, code)
+	require.Contains(t, body, "not running")
 }
