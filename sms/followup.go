@@ -147,7 +147,8 @@ func (f *FollowUps) apply(ctx context.Context, rule FollowUpRule, call FinishedC
 		q, err := f.sender.SendTx(ctx, tx, Text{To: number, Key: "followup:" + rule.Name + ":" + call.CallID,
 			Purpose: PurposeFollowUp, Template: rule.Template, Lang: call.Lang, Vars: vars})
 		switch {
-		case errors.Is(err, ErrOptedOut), errors.Is(err, ErrDailyCap), errors.Is(err, ErrRateLimited), errors.Is(err, ErrBadNumber):
+		case errors.Is(err, ErrOptedOut), errors.Is(err, ErrDailyCap), errors.Is(err, ErrRateLimited), errors.Is(err, ErrBadNumber),
+			errors.Is(err, ErrTemplate), errors.Is(err, ErrNoTemplate):
 			return skip(err.Error())
 		case err != nil:
 			return err

@@ -87,6 +87,8 @@ func TestFollowUpSkipsOptedOutCappedAndBadNumbers(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig()
 	cfg.Limits.FollowUpsPerNumberPerDay = 1
+	cfg.Templates["agent"] = map[string]string{"en": "You spoke with {{vars.agent}}."}
+	cfg.FollowUps = append(cfg.FollowUps, FollowUpRule{Name: "agent", Outcomes: []string{"transferred"}, Template: "agent"})
 	clock := newTestClock(time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC))
 	b := setup(t, cfg, setupOpts{clock: clock})
 	ctx := context.Background()
@@ -112,8 +114,23 @@ func TestFollowUpSkipsOptedOutCappedAndBadNumbers(t *testing.T) {
 	require.Contains(t, r.Skipped, "caller number")
 	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM sms_outbound`))
 	require.Equal(t, 5, b.count(t, `SELECT count(*) FROM sms_followup`), "skips are recorded too")
+
 	r = missed("a", numCN)
 	require.Equal(t, "already handled for this call", r.Skipped, "a skipped rule is not tried again for that call")
+
+	// A template whose variable the call does not give is skipped (recorded), not retried forever.
+	call := FinishedCall{CallID: "f", Caller: "+14155552672", Outcome: "transferred"}
+	res, err := b.svc.FollowUps.OnCallEnded(ctx, call)
+	require.NoError(t, err)
+	require.Len(t, res, 1)
+	require.Contains(t, res[0].Skipped, "vars.agent not set")
+	call.CallID, call.Vars = "g", map[string]any{"vars": map[string]any{"agent": "Sarah"}}
+	res, err = b.svc.FollowUps.OnCallEnded(ctx, call)
+	require.NoError(t, err)
+	require.Empty(t, res[0].Skipped)
+	rec, err := b.svc.Sender.Record(ctx, res[0].TextID)
+	require.NoError(t, err)
+	require.Equal(t, "You spoke with Sarah.", rec.Body)
 }
 
 func TestFollowUpWaitsForQuietHoursToEnd(t *testing.T) {

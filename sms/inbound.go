@@ -187,7 +187,8 @@ func (in *Inbound) handle(ctx context.Context, id int64, lastAttempt bool) error
 	if _, defined := in.cfg.Templates[t.Template]; t.Body == "" && !defined {
 		note = fmt.Sprintf("no reply: template %q is not defined under sms.templates", t.Template)
 	} else if _, err := in.sender.Send(ctx, t); err != nil {
-		if !errors.Is(err, ErrOptedOut) && !errors.Is(err, ErrDailyCap) && !errors.Is(err, ErrRateLimited) {
+		if !errors.Is(err, ErrOptedOut) && !errors.Is(err, ErrDailyCap) && !errors.Is(err, ErrRateLimited) &&
+			!errors.Is(err, ErrTemplate) && !errors.Is(err, ErrNoTemplate) {
 			return fmt.Errorf("reply to inbound text %d: %w", id, err)
 		}
 		note = "no reply: " + err.Error()

@@ -18,6 +18,8 @@ var (
 	ErrRateLimited = errors.New("the number got a text too recently (sms.limits.min_interval)")
 	ErrDailyCap    = errors.New("the number reached its daily text cap (sms.limits.per_number_per_day)")
 	ErrNoJobClient = errors.New("sms: no job client: call SetJobClient with the River client before sending")
+	// ErrTemplate wraps a template that cannot be rendered (e.g. a variable not set).
+	ErrTemplate = errors.New("template cannot be rendered")
 )
 
 // Purposes of a text, stored with it.
@@ -171,7 +173,7 @@ func (s *Sender) SendTx(ctx context.Context, tx pgx.Tx, t Text) (Queued, error) 
 			return Queued{}, fmt.Errorf("text %s: %w", t.Key, err)
 		}
 		if body, err = s.render.Render(text, t.Vars); err != nil {
-			return Queued{}, fmt.Errorf("text %s: template %q (%s): %w", t.Key, t.Template, lang, err)
+			return Queued{}, fmt.Errorf("text %s: template %q (%s): %w: %w", t.Key, t.Template, lang, ErrTemplate, err)
 		}
 	}
 	// One sender at a time per number, so limits hold across goroutines and ivrd instances.

@@ -211,6 +211,7 @@ func TestSendTemplatesAndSegments(t *testing.T) {
 
 	_, err = s.Send(ctx, Text{To: numUS, Key: "missing-var", Template: "greeting"})
 	require.ErrorContains(t, err, "name not set")
+	require.ErrorIs(t, err, ErrTemplate)
 	_, err = s.Send(ctx, Text{To: numUS, Key: "no-template", Template: "nope"})
 	require.ErrorIs(t, err, ErrNoTemplate)
 	_, err = s.Send(ctx, Text{To: "12", Key: "bad-number", Body: "x"})
