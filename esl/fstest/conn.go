@@ -43,7 +43,7 @@ type conn struct {
 type eventFilter struct{ header, value string }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	c := &conn{srv: s, nc: nc, br: bufio.NewReaderSize(nc, 16<<10), names: map[string]bool{}, subclasses: map[string]bool{}}
+	c := &conn{srv: s, nc: nc, br: bufio.NewReaderSize(nc, 4<<10), names: map[string]bool{}, subclasses: map[string]bool{}}
 	c.qcond = sync.NewCond(&c.qmu)
 	go c.writeLoop()
 	return c
@@ -84,7 +84,7 @@ func (c *conn) isDead() bool {
 }
 
 func (c *conn) writeLoop() {
-	bw := bufio.NewWriterSize(c.nc, 32<<10)
+	bw := bufio.NewWriterSize(c.nc, 8<<10)
 	for {
 		c.qmu.Lock()
 		for len(c.queue) == 0 && !c.closeQ && !c.dead {

@@ -38,6 +38,35 @@ func (e *Event) add(name, value string) { e.Headers = append(e.Headers, Header{n
 // urlUnsafe lists the bytes FreeSWITCH's switch_url_encode escapes besides controls and non-ASCII.
 const urlUnsafe = "\r\n \"#%&+:;<=>?@[\\]^`{|}"
 
+// unsafeByte marks the bytes urlEncode escapes.
+var unsafeByte = func() (t [256]bool) {
+	for i := 0; i < 256; i++ {
+		t[i] = i < 0x20 || i > 0x7e
+	}
+	for i := 0; i < len(urlUnsafe); i++ {
+		t[urlUnsafe[i]] = true
+	}
+	return t
+}()
+
+// appendURLEncoded writes s escaped as FreeSWITCH does into b.
+func appendURLEncoded(b *bytes.Buffer, s string) {
+	const hex = "0123456789ABCDEF"
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !unsafeByte[c] {
+			continue
+		}
+		b.WriteString(s[start:i])
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+		start = i + 1
+	}
+	b.WriteString(s[start:])
+}
+
 // urlEncode escapes s the way FreeSWITCH does in text/event-plain values.
 func urlEncode(s string) string {
 	need := false
@@ -90,11 +119,11 @@ func urlDecode(s string) string {
 // headers): url-encoded "Name: value" lines, then an inner Content-Length and the body if any.
 func (e *Event) plainBody() []byte {
 	var b bytes.Buffer
-	b.Grow(64 * len(e.Headers))
+	b.Grow(48 * len(e.Headers))
 	for _, h := range e.Headers {
 		b.WriteString(h.Name)
 		b.WriteString(": ")
-		b.WriteString(urlEncode(h.Value))
+		appendURLEncoded(&b, h.Value)
 		b.WriteByte('\n')
 	}
 	if e.Body != "" {
@@ -167,13 +196,11 @@ func (f *eventFrame) bytes(format string) []byte {
 
 // frame wraps an event body in the outer ESL headers: Content-Length FIRST, then Content-Type.
 func frame(ctype string, body []byte) []byte {
-	var b bytes.Buffer
-	b.Grow(len(body) + 64)
-	b.WriteString("Content-Length: ")
-	b.WriteString(strconv.Itoa(len(body)))
-	b.WriteString("\nContent-Type: ")
-	b.WriteString(ctype)
-	b.WriteString("\n\n")
-	b.Write(body)
-	return b.Bytes()
+	out := make([]byte, 0, len(body)+64)
+	out = append(out, "Content-Length: "...)
+	out = strconv.AppendInt(out, int64(len(body)), 10)
+	out = append(out, "\nContent-Type: "...)
+	out = append(out, ctype...)
+	out = append(out, "\n\n"...)
+	return append(out, body...)
 }
