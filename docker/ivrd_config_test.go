@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ivrd/ivrd/config"
+	"github.com/ivrd/ivrd/ivr"
 	"github.com/ivrd/ivrd/sms"
 )
 
@@ -130,4 +131,40 @@ func parseKannelConf(t *testing.T, s string) map[string][]map[string]string {
 		cur[m[1]] = v
 	}
 	return groups
+}
+
+// TestShippedFlowsLoadWithTheStacksConfig lints flows/ against docker/ivrd.yaml's calendars,
+// queues and SMS templates, as `ivrd flows lint --config docker/ivrd.yaml flows/` does.
+func TestShippedFlowsLoadWithTheStacksConfig(t *testing.T) {
+	t.Parallel()
+	c := loadIvrdConfig(t)
+	cat := &ivr.Catalog{Calendars: map[string]*ivr.Calendar{}, Flows: map[string]bool{}}
+	for name, cal := range c.Calendars {
+		cat.Calendars[name] = cal
+	}
+	if len(c.Queues) > 0 {
+		cat.Queues = map[string]bool{}
+		for name := range c.Queues {
+			cat.Queues[name] = true
+		}
+	}
+	if len(c.SMS.Templates) > 0 {
+		cat.Templates = map[string]bool{}
+		for name := range c.SMS.Templates {
+			cat.Templates[name] = true
+		}
+	}
+	ents, err := os.ReadDir("../flows")
+	require.NoError(t, err)
+	for _, e := range ents {
+		if n := e.Name(); strings.HasSuffix(n, ".yaml") && !ivr.IsScenarioFile(n) {
+			cat.Flows[strings.TrimSuffix(n, ".yaml")] = true
+		}
+	}
+	set, ds := ivr.LoadFiles(cat, "../flows")
+	require.Zero(t, ds.Count(ivr.SevError), "flows/ does not load with docker/ivrd.yaml:\n%v", ds)
+	require.NotNil(t, set)
+	for _, r := range c.Flows.Routes {
+		require.True(t, cat.Flows[r.Flow], "route %s goes to flow %s, which flows/ lacks", r.Number, r.Flow)
+	}
 }
