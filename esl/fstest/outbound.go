@@ -21,6 +21,7 @@ type outSession struct {
 	resume  bool
 	gone    chan struct{} // closed when the socket is closed by either side
 	goneMu  sync.Once
+	noticed chan struct{} // closed once the end-of-call notice (linger or disconnect) is queued
 }
 
 // appSocket is the "socket" application: connect to host:port, hand the channel over, and park
@@ -43,7 +44,7 @@ func (c *channel) appSocket(arg string) string {
 	}
 	c.setVar("socket_host", host)
 	conn := newConn(s, nc)
-	o := &outSession{ch: c, c: conn, target: target, gone: make(chan struct{})}
+	o := &outSession{ch: c, c: conn, target: target, gone: make(chan struct{}), noticed: make(chan struct{})}
 	conn.outbound = o
 	conn.authed = true
 	s.mu.Lock()
@@ -133,6 +134,12 @@ func (o *outSession) close() {
 func (o *outSession) afterEnd() {
 	ch := o.ch
 	defer ch.socketHold.Done()
+	noticed := false
+	defer func() {
+		if !noticed {
+			close(o.noticed)
+		}
+	}()
 	select {
 	case <-ch.ended:
 	case <-o.gone:
@@ -155,6 +162,8 @@ func (o *outSession) afterEnd() {
 	}
 	o.c.disconnectNotice("", uuid, Header{"Content-Disposition", "linger"},
 		Header{"Channel-Name", ch.name}, Header{"Linger-Time", strconv.Itoa(n)})
+	noticed = true
+	close(o.noticed)
 	if n < 0 {
 		<-o.gone
 		return

@@ -296,6 +296,15 @@ func (s *Server) Stop(ctx context.Context) error {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
+	for _, c := range conns {
+		if c.outbound == nil {
+			continue
+		}
+		select {
+		case <-c.outbound.noticed: // the linger notice goes first
+		case <-ctx.Done():
+		}
+	}
 	const bye = "The system is being shut down.\n"
 	for _, c := range conns {
 		if c.outbound != nil {
