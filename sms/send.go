@@ -11,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/ivrd/ivrd/metrics"
 )
 
 // Refusals of Sender.Send (besides ErrOptedOut and ErrBadNumber).
@@ -82,6 +84,8 @@ type SenderOptions struct {
 	Now func() time.Time
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Metrics, when set, counts texts sent and failed (ivrd_texts_*_total{gateway,kind}).
+	Metrics *metrics.Metrics
 }
 
 // Sender is the one way texts leave ivrd: flows, follow-ups, callbacks and keyword replies.
@@ -95,6 +99,7 @@ type Sender struct {
 	now    func() time.Time
 	log    *slog.Logger
 	jobs   JobInserter
+	met    *metrics.Metrics
 }
 
 // NewSender returns a Sender that records texts in the database behind pool and sends them
@@ -113,7 +118,7 @@ func NewSender(cfg Config, pool *pgxpool.Pool, gw Gateway, opts SenderOptions) (
 	}
 	s := &Sender{pool: pool, gw: gw, cfg: cfg, quiet: q,
 		tmpl:   templates{byName: cfg.Templates, defaultLang: cfg.DefaultLang},
-		render: opts.Renderer, now: opts.Now, log: opts.Logger}
+		render: opts.Renderer, now: opts.Now, log: opts.Logger, met: opts.Metrics}
 	if s.render == nil {
 		s.render = &ExprRenderer{}
 	}

@@ -5,14 +5,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ivrd/ivrd/metrics"
 )
 
 func TestSendRetriesFailingGatewayThenSendsExactlyOnce(t *testing.T) {
 	t.Parallel()
 	tw := newFakeTwilio(t)
 	tw.failNext = 2
-	b := setup(t, testConfig(), setupOpts{gw: tw.gateway(t), start: true})
+	met := metrics.New()
+	b := setup(t, testConfig(), setupOpts{gw: tw.gateway(t), start: true, metrics: met})
 	ctx := context.Background()
 
 	q, err := b.svc.Sender.Send(ctx, Text{To: "(415) 555-2671", Key: "t1", Template: "greeting", Vars: map[string]any{"name": "Ana"}})
@@ -30,6 +35,8 @@ func TestSendRetriesFailingGatewayThenSendsExactlyOnce(t *testing.T) {
 	require.Equal(t, "twilio", rec.Gateway)
 	require.Equal(t, "SM00000000000000000000000000000001", rec.GatewayMessageID)
 	require.NotNil(t, rec.SentAt)
+	require.Equal(t, 1.0, counterValue(t, met.TextsSent.WithLabelValues("twilio", PurposeFlow)))
+	require.Equal(t, 0.0, counterValue(t, met.TextsFailed.WithLabelValues("twilio", PurposeFlow)), "retried failures are not final")
 
 	// The job completes: nothing is left to send it again.
 	require.Eventually(t, func() bool {
@@ -218,4 +225,11 @@ func TestSendTemplatesAndSegments(t *testing.T) {
 	require.ErrorIs(t, err, ErrBadNumber)
 	_, err = s.Send(ctx, Text{To: numUS, Body: "x"})
 	require.ErrorContains(t, err, "Key is empty")
+}
+
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	require.NoError(t, c.Write(&m))
+	return m.GetCounter().GetValue()
 }

@@ -72,6 +72,9 @@ func (s *Sender) deliver(ctx context.Context, id int64, lastAttempt bool) error 
 			if out {
 				status = "failed"
 				_, err := tx.Exec(ctx, `UPDATE sms_outbound SET status = 'failed', reason = 'opted out before sending', updated_at = now() WHERE id = $1`, id)
+				if err == nil {
+					s.count(false, purpose)
+				}
 				return err
 			}
 		}
@@ -98,6 +101,7 @@ func (s *Sender) deliver(ctx context.Context, id int64, lastAttempt bool) error 
 			return fmt.Errorf("text %d was accepted by %s as %s but recording that failed: %w", id, s.gw.Name(), gwID, err)
 		}
 		s.log.Info("text sent", "id", id, "gateway", s.gw.Name(), "gateway_id", gwID)
+		s.count(true, purpose)
 		return nil
 	}
 	if IsRetryable(sendErr) && !lastAttempt {
@@ -113,5 +117,18 @@ func (s *Sender) deliver(ctx context.Context, id int64, lastAttempt bool) error 
 		return fmt.Errorf("record failure of text %d (%v): %w", id, sendErr, err)
 	}
 	s.log.Error("text failed", "id", id, "err", sendErr)
+	s.count(false, purpose)
 	return nil
+}
+
+// count records a text sent or failed for good in the metrics, if any.
+func (s *Sender) count(sent bool, purpose string) {
+	if s.met == nil {
+		return
+	}
+	if sent {
+		s.met.TextsSent.WithLabelValues(s.gw.Name(), purpose).Inc()
+	} else {
+		s.met.TextsFailed.WithLabelValues(s.gw.Name(), purpose).Inc()
+	}
 }

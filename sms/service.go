@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+
+	"github.com/ivrd/ivrd/metrics"
 )
 
 // Options are the optional parts of a Service.
@@ -21,6 +23,8 @@ type Options struct {
 	Renderer Renderer
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// Metrics, when set, counts texts sent and failed.
+	Metrics *metrics.Metrics
 }
 
 // Service is the whole sms package wired together: what `ivrd serve` and `ivrd demo` build.
@@ -64,7 +68,7 @@ func New(cfg Config, pool *pgxpool.Pool, opts Options) (*Service, error) {
 			return nil, err
 		}
 	}
-	sender, err := NewSender(cfg, pool, gw, SenderOptions{Renderer: opts.Renderer, Now: opts.Now, Logger: opts.Logger})
+	sender, err := NewSender(cfg, pool, gw, SenderOptions{Renderer: opts.Renderer, Now: opts.Now, Logger: opts.Logger, Metrics: opts.Metrics})
 	if err != nil {
 		return nil, err
 	}

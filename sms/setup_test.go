@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ivrd/ivrd/metrics"
 	"github.com/ivrd/ivrd/store/pgtest"
 )
 
@@ -87,10 +88,11 @@ type testBundle struct {
 }
 
 type setupOpts struct {
-	gw     Gateway
-	clock  *testClock
-	start  bool // start River workers
-	dlrKey []byte
+	gw      Gateway
+	clock   *testClock
+	start   bool // start River workers
+	dlrKey  []byte
+	metrics *metrics.Metrics
 	// maxConns sizes the pool (0: pgtest's default pool).
 	maxConns int32
 }
@@ -117,7 +119,7 @@ func setup(t testing.TB, cfg Config, o setupOpts) *testBundle {
 		gw = NewConsole(nil, 100)
 	}
 	var err error
-	b.svc, err = New(cfg, b.pool, Options{Gateway: gw, Now: now, DLRKey: o.dlrKey, Logger: slog.New(slog.DiscardHandler)})
+	b.svc, err = New(cfg, b.pool, Options{Gateway: gw, Now: now, DLRKey: o.dlrKey, Logger: slog.New(slog.DiscardHandler), Metrics: o.metrics})
 	require.NoError(t, err)
 	b.svc.AddWorkers(b.workers)
 	b.river, err = river.NewClient(riverpgxv5.New(b.pool), &river.Config{
