@@ -74,6 +74,7 @@ func TestKannelOutboundASCIIChineseAndLongTexts(t *testing.T) {
 	}{
 		{"ASCII goes as text", "Your callback is booked for 10:30. Reply STOP to opt out.", "text", 1},
 		{"Chinese goes as UCS-2, not question marks", "您的回电已预约，我们将在十点半给您回电。", "ucs-2", 1},
+		{"emoji travel as UTF-16 surrogate pairs", "Thanks 🙏 see you soon 😀", "ucs-2", 1},
 		{"a long GSM text is split in 153-character parts", strings.Repeat("Long text, ", 25), "udh", 2},
 		{"a long Chinese text is split in 67-character parts", strings.Repeat("中文短信分段测试。", 10), "udh", 2},
 	}
