@@ -198,16 +198,16 @@ func TestAPIQueueControl(t *testing.T) {
 	require.Equal(t, "+OK\n", c.cmd("api uuid_kill "+u+" USER_BUSY").body)
 	require.Equal(t, "USER_BUSY", ev.waitEvent("CHANNEL_HANGUP_COMPLETE", nil).Get("Hangup-Cause"))
 	for cmd, want := range map[string]string{
-		"api uuid_getvar " + u + " t2_queue":                      "-ERR No such channel!\n",
-		"api uuid_setvar " + u + " t2_queue x":                    "-ERR No such channel!\n",
+		"api uuid_getvar " + u + " t2_queue":                       "-ERR No such channel!\n",
+		"api uuid_setvar " + u + " t2_queue x":                     "-ERR No such channel!\n",
 		"api uuid_broadcast " + u + " tone_stream://%(2000,0,440)": "-ERR invalid uuid\n",
-		"api uuid_transfer " + u + " 5220 XML default":            "-ERR No such channel!\n",
-		"api uuid_kill " + u + " USER_BUSY":                       "-ERR No such channel!\n",
-		"api uuid_getvar":                                         "-USAGE: <uuid> <var>\n",
-		"api uuid_setvar " + u:                                    "-USAGE: <uuid> <var> [value]\n",
-		"api uuid_broadcast " + u:                                 "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n",
-		"api uuid_transfer " + u:                                  "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n",
-		"api uuid_kill":                                           "-USAGE: <uuid> [cause]\n",
+		"api uuid_transfer " + u + " 5220 XML default":             "-ERR No such channel!\n",
+		"api uuid_kill " + u + " USER_BUSY":                        "-ERR No such channel!\n",
+		"api uuid_getvar":                                          "-USAGE: <uuid> <var>\n",
+		"api uuid_setvar " + u:                                     "-USAGE: <uuid> <var> [value]\n",
+		"api uuid_broadcast " + u:                                  "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n",
+		"api uuid_transfer " + u:                                   "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n",
+		"api uuid_kill":                                            "-USAGE: <uuid> [cause]\n",
 	} {
 		require.Equal(t, want, c.cmd(cmd).body, cmd)
 	}
