@@ -9,10 +9,11 @@ import (
 	"text/tabwriter"
 
 	"github.com/ivrd/ivrd/config"
+	"github.com/ivrd/ivrd/ivr"
 )
 
 func init() {
-	register(command{name: "config check", args: "[--config FILE]", summary: "check ivrd.yaml: strict decode, environment overrides, addresses, secrets, flow files", run: runConfigCheck})
+	register(command{name: "config check", args: "[--config FILE]", summary: "check ivrd.yaml: strict decode, environment overrides, addresses, secrets, and that the flows load", run: runConfigCheck})
 	register(command{name: "config env", args: "[--config FILE]", summary: "list the IVRD_* environment variables that override ivrd.yaml", run: runConfigEnv})
 	register(command{name: "config schema", summary: "print the JSON Schema of ivrd.yaml (for editors)", run: runConfigSchema})
 }
@@ -78,15 +79,31 @@ func runConfigCheck(_ context.Context, env *cmdEnv, args []string) error {
 		return exitError{1}
 	}
 	ps := config.Check(c, config.CheckOptions{Getenv: env.getenv, Name: name, Source: src})
-	warnings := 0
+	errs, warnings := 0, 0
 	for _, p := range ps {
 		fmt.Fprintln(env.stderr, p)
 		if p.Severity == config.SeverityWarning {
 			warnings++
+		} else {
+			errs++
 		}
 	}
-	if config.HasErrors(ps) {
-		fmt.Fprintf(env.stderr, "%s: %d error(s), %d warning(s): fix the errors above and run ivrd config check again\n", name, len(ps)-warnings, warnings)
+	// The flows must load with this config's calendars, queues and templates, as the daemon
+	// loads them (what `ivrd flows lint --config` reports, notes left out).
+	if st, err := os.Stat(c.Flows.Dir); err == nil && st.IsDir() {
+		cat, _ := flowCatalog(c, "", []string{c.Flows.Dir})
+		_, ds := ivr.LoadFiles(cat, c.Flows.Dir)
+		ds.Sort()
+		for _, d := range ds {
+			if d.Severity != ivr.SevNote {
+				fmt.Fprintln(env.stderr, d)
+			}
+		}
+		errs += ds.Count(ivr.SevError)
+		warnings += ds.Count(ivr.SevWarning)
+	}
+	if errs > 0 {
+		fmt.Fprintf(env.stderr, "%s: %d error(s), %d warning(s): fix the errors above and run ivrd config check again\n", name, errs, warnings)
 		return exitError{1}
 	}
 	fmt.Fprintf(env.stdout, "%s: ok (%d warning(s))\n", name, warnings)

@@ -24,12 +24,15 @@ func writeConfig(t *testing.T, body string) string {
 	t.Helper()
 	dir := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "flows"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "flows", "hotline.yaml"), []byte("x: 1\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "flows", "hotline.yaml"), []byte(minimalFlow), 0o644))
 	body = strings.ReplaceAll(body, "FLOWDIR", filepath.Join(dir, "flows"))
 	p := filepath.Join(dir, "ivrd.yaml")
 	require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
 	return p
 }
+
+// minimalFlow is the smallest flow that loads: answer nothing, hang up.
+const minimalFlow = "flow: hotline\nsteps:\n  start:\n    hangup:\n"
 
 const cmdGoodConfig = `listen: {outbound: "0.0.0.0:8084", http: "127.0.0.1:8080"}
 freeswitch:
@@ -106,4 +109,21 @@ func TestConfigSchemaPrintsAJSONSchema(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &s))
 	require.Equal(t, "https://json-schema.org/draft/2020-12/schema", s["$schema"])
 	require.Contains(t, s["properties"], "freeswitch")
+}
+
+func TestConfigCheckLoadsTheFlowsWithTheConfigsCalendars(t *testing.T) {
+	t.Parallel()
+	p := writeConfig(t, cmdGoodConfig)
+	broken := "flow: hotline\nsteps:\n  start:\n    hours: bank\n    open: bye\n    closed: bye\n  bye:\n    hangup:\n"
+	flow := filepath.Join(filepath.Dir(p), "flows", "hotline.yaml")
+	require.NoError(t, os.WriteFile(flow, []byte(broken), 0o644))
+	code, _, errOut := runCmdWithEnv(t, map[string]string{"ESL_PASSWORD": "x"}, "config", "check", "--config", p)
+	require.Equal(t, 1, code)
+	require.Contains(t, errOut, flow+`:4:12: error: unknown calendar "bank"`)
+
+	withCalendar := strings.Replace(cmdGoodConfig, "flows:", "calendars:\n  bank:\n    timezone: UTC\n    hours: {mon-fri: 08:00-20:00}\nflows:", 1)
+	require.NoError(t, os.WriteFile(p, []byte(strings.ReplaceAll(withCalendar, "FLOWDIR", filepath.Dir(flow))), 0o644))
+	code, out, errOut := runCmdWithEnv(t, map[string]string{"ESL_PASSWORD": "x"}, "config", "check", "--config", p)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, ": ok")
 }
