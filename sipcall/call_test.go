@@ -171,3 +171,21 @@ func TestCallFromAFixedLocalPortReceivesTheHangupThere(t *testing.T) {
 	require.Equal(t, "remote", res.HungUpBy)
 	require.Equal(t, ivrDigits, u.Received(<-u.Finished()))
 }
+
+func TestCallAnswersADigestChallengeLikeFreeSWITCHsInternalProfile(t *testing.T) {
+	t.Parallel()
+	u := sipcalltest.Start(t, 1)
+	o := fastOptions(u.URI("auth"))
+	o.Username, o.Password, o.Digits = sipcalltest.AuthUser, sipcalltest.AuthPassword, "7"
+	res, err := sipcall.Call(t.Context(), o)
+	require.NoError(t, err)
+	require.True(t, res.Answered, "%s", res)
+	require.Equal(t, "7", u.Received(<-u.Finished()))
+
+	o.Password = "wrong"
+	res, err = sipcall.Call(t.Context(), o)
+	require.NoError(t, err)
+	require.False(t, res.Answered)
+	require.Equal(t, 403, res.Status)
+	require.Equal(t, "CALL_REJECTED", res.Cause)
+}

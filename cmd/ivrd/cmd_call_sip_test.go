@@ -40,3 +40,14 @@ func TestCallSIPNeedsAURI(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, "give --sip URI")
 }
+
+func TestCallSIPTakesTheDigestPasswordFromTheEnvironment(t *testing.T) {
+	t.Parallel()
+	u := sipcalltest.Start(t, 1)
+	env := map[string]string{"IVRD_SIP_PASSWORD": sipcalltest.AuthPassword}
+	code, out, errOut := runCmdWithEnv(t, env, "call", "--sip", u.URI("auth"), "--bind", "127.0.0.1",
+		"--user", sipcalltest.AuthUser, "--digits", "9", "--digit-gap", "50ms")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, `sent "9"`)
+	require.Equal(t, "9", u.Received(<-u.Finished()))
+}

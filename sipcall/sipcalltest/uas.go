@@ -29,12 +29,16 @@ import (
 //	silent           answers and waits for the caller to hang up
 //	ivr              answers, plays a 440 Hz tone, hangs up (plain BYE) after Digits digits
 //	ivr-busy-hangup  the same, with Reason: Q.850;cause=17 (USER_BUSY) on the BYE
+//	auth             asks for digest authentication (AuthUser, AuthPassword), then acts as ivr;
+//	                 wrong credentials get 403 Forbidden
 //	anything else    404 Not Found
 type UAS struct {
 	// Port is the UDP port on 127.0.0.1 it listens on.
 	Port int
 	// Digits is how many DTMF digits the ivr users wait for before hanging up.
 	Digits int
+
+	digest *diago.DigestAuthServer
 
 	mu     sync.Mutex
 	digits map[string]string // Call-ID -> DTMF received
@@ -43,6 +47,12 @@ type UAS struct {
 
 // ToneHz is the frequency of the tone the ivr users play.
 const ToneHz = 440
+
+// The credentials the auth user accepts, as a FreeSWITCH directory user would.
+const (
+	AuthUser     = "1000"
+	AuthPassword = "phone-secret"
+)
 
 // Start starts a UAS on 127.0.0.1 that waits for digits DTMF digits on ivr calls; the test's
 // cleanup stops it.
@@ -53,7 +63,7 @@ func Start(t testing.TB, digits int) *UAS {
 	require.NoError(t, err)
 	srv, err := sipgo.NewServer(ua)
 	require.NoError(t, err)
-	u := &UAS{Digits: digits, digits: map[string]string{}, done: make(chan string, 8)}
+	u := &UAS{Digits: digits, digest: diago.NewDigestServer(), digits: map[string]string{}, done: make(chan string, 8)}
 	dg := diago.NewDiago(ua,
 		diago.WithServer(srv),
 		diago.WithLogger(slog.New(slog.DiscardHandler)),
@@ -81,6 +91,7 @@ func Start(t testing.TB, digits int) *UAS {
 		mu.Unlock()
 		cancel()
 		handlers.Wait()
+		u.digest.Close()
 		ua.Close()
 	})
 	// The listener is registered just after diago reports it ready: wait for it (bounded).
@@ -122,6 +133,17 @@ func (u *UAS) serve(ctx context.Context, d *diago.DialogServerSession) {
 		_ = d.Answer()
 		<-d.Context().Done()
 	case "ivr", "ivr-busy-hangup":
+		_ = d.Answer()
+		u.ivr(ctx, d, callID)
+	case "auth":
+		auth := diago.DigestAuth{Username: AuthUser, Password: AuthPassword, Realm: "ivrd-test"}
+		if err := u.digest.AuthorizeDialog(d, auth); err != nil {
+			if d.InviteRequest.GetHeader("Authorization") != nil {
+				// Credentials were given and are wrong (diago answered only the challenge).
+				_ = d.Respond(sip.StatusForbidden, "Forbidden", nil)
+			}
+			return
+		}
 		_ = d.Answer()
 		u.ivr(ctx, d, callID)
 	default:
