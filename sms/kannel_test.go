@@ -213,3 +213,25 @@ func TestKannelDownThenUpSendsExactlyOnce(t *testing.T) {
 	mu.Unlock()
 	require.Empty(t, kb.k.SMSC.Pending(), "the carrier got the text once")
 }
+
+func TestKannelInboundRetriedWhileDatabaseFails(t *testing.T) {
+	t.Parallel()
+	kb, _ := setupKannel(t, false)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	// The table is away: storing fails, ivrd answers 503, and smsbox keeps the text.
+	_, err := kb.pool.Exec(ctx, `ALTER TABLE sms_inbound RENAME TO sms_inbound_away`)
+	require.NoError(t, err)
+	require.NoError(t, kb.k.SMSC.Deliver(ctx, numUS, "5000", "hours please"))
+	require.Eventually(t, func() bool {
+		b, _ := os.ReadFile(filepath.Join(kb.k.Dir, "smsbox.log"))
+		return strings.Contains(string(b), "Retrying request")
+	}, 30*time.Second, 20*time.Millisecond, "smsbox never retried after a 503")
+
+	_, err = kb.pool.Exec(ctx, `ALTER TABLE sms_inbound_away RENAME TO sms_inbound`)
+	require.NoError(t, err)
+	got, err := kb.k.SMSC.Next(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "Open 8-20.", got.Text())
+	require.Equal(t, 1, kb.count(t, `SELECT count(*) FROM sms_inbound`))
+}
