@@ -19,6 +19,9 @@
 //     is idempotent: a retried job never resends a text the gateway already accepted.
 //   - FollowUps matches finished calls (FinishedCall) against the rules of Config.FollowUps and
 //     sends each rule's template at most once per call.
+//   - Templates (Config.Templates, per language) use the flows' template language, package
+//     ivr/expr ({{eta}}, {{vars.name | upper}}); a variable a text needs but lacks is an error.
+//   - Service wires all of it; `ivrd sms kannel-conf` prints the kannel.conf groups that match.
 //
 // Package sms/kanneltest starts a real bearerbox and smsbox for tests and plays the carrier on
 // Kannel's fake SMSC port.
