@@ -11,7 +11,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 
 	"github.com/ivrd/ivrd/ivr/expr"
 )
@@ -41,7 +40,8 @@ type stepFix struct {
 	name string
 	pos  Pos
 	dst  **Step
-	what string
+	what string // "on_fail"
+	in   string // `step "main"` ("" for top-level keys)
 }
 
 type exprUse struct {
@@ -70,7 +70,7 @@ func parseFlowData(file string, data []byte, fsys fs.FS, dir, osDir string, cat 
 	p.f = &Flow{Name: name, File: file, Pos: Pos{File: file, Line: 1, Col: 1}, Location: time.UTC,
 		Prompts: map[string]*Prompt{}, Vars: map[string]expr.Value{}, Holds: map[string]*Hold{}, ByName: map[string]*Step{}}
 
-	af, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
+	af, err := parseFlowYAML(data)
 	if err != nil {
 		p.syntaxError(err)
 		return nil, p.list
@@ -444,13 +444,14 @@ func (p *flowParser) declareSteps(e *entry) []*entry {
 	return out
 }
 
-// stepRef records that key of o names a step, to be resolved into *dst.
-func (p *flowParser) stepRef(o *obj, key string, dst **Step, what string) {
+// stepRef records that key of o names a step, to be resolved into *dst; errors say
+// "<what> of <in>".
+func (p *flowParser) stepRef(o *obj, key string, dst **Step, what, in string) {
 	s, e := o.text(key)
 	if e == nil {
 		return
 	}
-	p.fixups = append(p.fixups, stepFix{name: s, pos: e.vpos(&p.nodeReader), dst: dst, what: what})
+	p.fixups = append(p.fixups, stepFix{name: s, pos: e.vpos(&p.nodeReader), dst: dst, what: what, in: in})
 }
 
 func (p *flowParser) stepNames() []string {
@@ -466,7 +467,11 @@ func (p *flowParser) resolveFixups() {
 	for _, fx := range p.fixups {
 		s := p.f.ByName[fx.name]
 		if s == nil {
-			p.errorf(fx.pos, "unknown step %q in %s%s", fx.name, fx.what, didYouMeanOr(fx.name, names, "; add a step with that name under steps:"))
+			what := fx.what
+			if fx.in != "" {
+				what += " of " + fx.in
+			}
+			p.errorf(fx.pos, "unknown step %q in %s%s", fx.name, what, didYouMeanOr(fx.name, names, "; add a step with that name under steps:"))
 			continue
 		}
 		*fx.dst = s

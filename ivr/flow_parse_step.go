@@ -3,6 +3,7 @@ package ivr
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml/ast"
@@ -44,12 +45,8 @@ func (p *flowParser) parseStep(s *Step, se *entry) {
 		return
 	}
 	s.Kind = spec.kind
-	allowed := append([]string{string(spec.kind)}, keysOf(spec.stepFields)...)
-	if !spec.noNext {
-		allowed = append(allowed, "next")
-	}
-	allowed = append(allowed, "tag")
-	step := &obj{r: &p.nodeReader, what: fmt.Sprintf("step %q", s.Name), pos: s.Pos, byKey: map[string]*entry{}}
+	allowed := stepKeys[spec.kind]
+	step := &obj{r: &p.nodeReader, what: "step " + strconv.Quote(s.Name), pos: s.Pos, byKey: make(map[string]*entry, len(pairs))}
 	for _, e := range pairs {
 		if e == kindEntry || Kind(e.key) != "" && kindSpecByKind[Kind(e.key)] != nil {
 			continue
@@ -80,7 +77,7 @@ func (p *flowParser) parseStep(s *Step, se *entry) {
 		s.Tag = t
 	}
 	if !spec.noNext {
-		p.stepRef(step, "next", &s.Next, fmt.Sprintf("next of step %q", s.Name))
+		p.stepRef(step, "next", &s.Next, "next", step.what)
 	}
 	k := p.kindObj(s, spec, kindEntry)
 	if k != nil {
@@ -89,6 +86,19 @@ func (p *flowParser) parseStep(s *Step, se *entry) {
 	}
 	p.bug(step)
 }
+
+// stepKeys are the keys a step of each kind may have.
+var stepKeys = func() map[Kind][]string {
+	m := map[Kind][]string{}
+	for _, spec := range kindSpecs {
+		allowed := append([]string{string(spec.kind)}, keysOf(spec.stepFields)...)
+		if !spec.noNext {
+			allowed = append(allowed, "next")
+		}
+		m[spec.kind] = append(allowed, "tag")
+	}
+	return m
+}()
 
 func noNextMsg(k Kind) string {
 	switch k {
@@ -227,7 +237,7 @@ func (p *flowParser) parseKind(s *Step, spec *kindSpec, k, step *obj, ke *entry)
 		for _, o := range m.Options {
 			m.MaxDigits = max(m.MaxDigits, len(o.Digits))
 		}
-		p.stepRef(k, "on_fail", &m.OnFail, "on_fail of "+in)
+		p.stepRef(k, "on_fail", &m.OnFail, "on_fail", in)
 		s.Menu = m
 	case KindInput:
 		s.Input = p.parseInput(s, k, in)
@@ -252,13 +262,13 @@ func (p *flowParser) parseKind(s *Step, spec *kindSpec, k, step *obj, ke *entry)
 		if e := k.get("cond"); e != nil {
 			st.Cond = p.parseExpr(e, "if of "+in)
 		}
-		p.stepRef(step, "then", &st.Then, "then of "+in)
-		p.stepRef(step, "else", &st.Else, "else of "+in)
+		p.stepRef(step, "then", &st.Then, "then", in)
+		p.stepRef(step, "else", &st.Else, "else", in)
 		s.If = st
 	case KindSwitch:
 		st := &SwitchStep{}
 		st.Cases = p.cases(k.get(""), in)
-		p.stepRef(step, "else", &st.Else, "else of "+in)
+		p.stepRef(step, "else", &st.Else, "else", in)
 		s.Switch = st
 	case KindHours:
 		h := &HoursStep{}
@@ -267,9 +277,9 @@ func (p *flowParser) parseKind(s *Step, spec *kindSpec, k, step *obj, ke *entry)
 			h.CalendarName = name
 			h.Calendar = p.calendar(name, e.vpos(&p.nodeReader))
 		}
-		p.stepRef(step, "open", &h.Open, "open of "+in)
-		p.stepRef(step, "closed", &h.Closed, "closed of "+in)
-		p.stepRef(step, "holiday", &h.Holiday, "holiday of "+in)
+		p.stepRef(step, "open", &h.Open, "open", in)
+		p.stepRef(step, "closed", &h.Closed, "closed", in)
+		p.stepRef(step, "holiday", &h.Holiday, "holiday", in)
 		s.Hours = h
 	case KindLookup:
 		s.Lookup = p.parseLookup(k, in)
@@ -286,7 +296,7 @@ func (p *flowParser) parseKind(s *Step, spec *kindSpec, k, step *obj, ke *entry)
 			q.Hold, q.HoldName = p.holdRef(e, in)
 		}
 		q.MaxWait = k.duration("max_wait", 0)
-		p.stepRef(k, "on_timeout", &q.OnTimeout, "on_timeout of "+in)
+		p.stepRef(k, "on_timeout", &q.OnTimeout, "on_timeout", in)
 		if k.byKey["on_timeout"] != nil && q.MaxWait == 0 {
 			p.errorf(k.byKey["on_timeout"].kpos, "on_timeout needs max_wait: (how long to wait before giving up)")
 		}
@@ -300,7 +310,7 @@ func (p *flowParser) parseKind(s *Step, spec *kindSpec, k, step *obj, ke *entry)
 			t.CallerID = p.parseTemplate(e.raw, "caller_id of "+in)
 		}
 		t.Timeout = k.duration("timeout", DefaultTransferWait)
-		p.stepRef(k, "on_fail", &t.OnFail, "on_fail of "+in)
+		p.stepRef(k, "on_fail", &t.OnFail, "on_fail", in)
 		s.Transfer = t
 	case KindCallback:
 		c := &CallbackStep{Number: expr.MustParseTemplate("{{caller.number}}")}
@@ -318,7 +328,7 @@ func (p *flowParser) parseKind(s *Step, spec *kindSpec, k, step *obj, ke *entry)
 			c.CalendarName = name
 			c.Calendar = p.calendar(name, e.vpos(&p.nodeReader))
 		}
-		p.stepRef(k, "on_error", &c.OnError, "on_error of "+in)
+		p.stepRef(k, "on_error", &c.OnError, "on_error", in)
 		s.Callback = c
 	case KindSMS:
 		s.SMS = p.parseSMS(k, in)
@@ -337,7 +347,7 @@ func (p *flowParser) parseKind(s *Step, spec *kindSpec, k, step *obj, ke *entry)
 		s.Return = &ReturnStep{}
 	case KindGoto:
 		s.Goto = &GotoStep{}
-		p.stepRef(k, "step", &s.Goto.Target, "goto of "+in)
+		p.stepRef(k, "step", &s.Goto.Target, "goto", in)
 	case KindHangup:
 		h := &HangupStep{Cause: DefaultHangupCause}
 		if c, e := k.text("cause"); e != nil {
@@ -391,7 +401,7 @@ func (p *flowParser) digitSteps(e *entry, what, in string) []DigitChoice {
 			p.errorf(d.vpos(&p.nodeReader), "%s option %s in %s must name a step, not %s", what, d.key, in, p.describe(d.val))
 			continue
 		}
-		p.fixups = append(p.fixups, stepFix{name: name, pos: d.vpos(&p.nodeReader), dst: &out[i].Step, what: fmt.Sprintf("%s option %s of %s", what, d.key, in)})
+		p.fixups = append(p.fixups, stepFix{name: name, pos: d.vpos(&p.nodeReader), dst: &out[i].Step, what: what + " option " + d.key, in: in})
 	}
 	p.checkPrefixes(out, what+" key", in)
 	return out
@@ -501,7 +511,7 @@ func (p *flowParser) parseInput(s *Step, k *obj, in string) *InputStep {
 		k.get("confirm_yes")
 		k.get("confirm_no")
 	}
-	p.stepRef(k, "on_fail", &st.OnFail, "on_fail of "+in)
+	p.stepRef(k, "on_fail", &st.OnFail, "on_fail", in)
 	return st
 }
 
@@ -600,7 +610,7 @@ func (p *flowParser) cases(e *entry, in string) []Case {
 		if we := o.get("when"); we != nil {
 			out[i].When = p.parseExpr(we, fmt.Sprintf("when of case %d of %s", i+1, in))
 		}
-		p.stepRef(o, "goto", &out[i].Step, fmt.Sprintf("goto of case %d of %s", i+1, in))
+		p.stepRef(o, "goto", &out[i].Step, fmt.Sprintf("goto of case %d", i+1), in)
 		p.bug(o)
 	}
 	return out
@@ -664,7 +674,7 @@ func (p *flowParser) parseLookup(k *obj, in string) *LookupStep {
 		p.errorf(k.pos, "timeout of %s must be more than 0", in)
 		l.Timeout = DefaultLookupTimeout
 	}
-	p.stepRef(k, "on_error", &l.OnError, "on_error of "+in)
+	p.stepRef(k, "on_error", &l.OnError, "on_error", in)
 	return l
 }
 
@@ -725,7 +735,7 @@ func (p *flowParser) parseSMS(k *obj, in string) *SMSStep {
 	if e := k.get("vars"); e != nil {
 		s.Vars = p.assignments(e, in, false)
 	}
-	p.stepRef(k, "on_error", &s.OnError, "on_error of "+in)
+	p.stepRef(k, "on_error", &s.OnError, "on_error", in)
 	return s
 }
 

@@ -194,7 +194,10 @@ func (r *nodeReader) pairs(n ast.Node, what string) ([]*entry, bool) {
 	default:
 		return nil, false
 	}
-	seen := map[string]Pos{}
+	var seen map[string]Pos // only for big mappings; small ones are searched in out
+	if len(values) > 16 {
+		seen = make(map[string]Pos, len(values))
+	}
 	out := make([]*entry, 0, len(values))
 	for _, mv := range values {
 		if mv.Key != nil && mv.Key.IsMergeKey() {
@@ -205,8 +208,10 @@ func (r *nodeReader) pairs(n ast.Node, what string) ([]*entry, bool) {
 				continue
 			}
 			for _, e := range inner {
-				if _, dup := seen[e.key]; !dup {
-					seen[e.key] = e.kpos
+				if _, dup := lookupSeen(seen, out, e.key); !dup {
+					if seen != nil {
+						seen[e.key] = e.kpos
+					}
 					out = append(out, e)
 				}
 			}
@@ -218,14 +223,29 @@ func (r *nodeReader) pairs(n ast.Node, what string) ([]*entry, bool) {
 			r.errorf(kp, "a %s key must be a plain word, not %s", what, r.describe(mv.Key))
 			continue
 		}
-		if prev, dup := seen[key]; dup {
+		if prev, dup := lookupSeen(seen, out, key); dup {
 			r.errorf(kp, "duplicate %s %q: it is already defined at line %d, column %d; rename or remove one of them", what, key, prev.Line, prev.Col)
 			continue
 		}
-		seen[key] = kp
+		if seen != nil {
+			seen[key] = kp
+		}
 		out = append(out, &entry{key: key, kpos: kp, kn: mv.Key, val: r.resolve(mv.Value), raw: mv.Value})
 	}
 	return out, true
+}
+
+func lookupSeen(seen map[string]Pos, out []*entry, key string) (Pos, bool) {
+	if seen != nil {
+		p, ok := seen[key]
+		return p, ok
+	}
+	for _, e := range out {
+		if e.key == key {
+			return e.kpos, true
+		}
+	}
+	return Pos{}, false
 }
 
 // obj is a mapping read against a list of allowed keys.
@@ -251,19 +271,12 @@ func (r *nodeReader) objectAt(n ast.Node, what string, at Pos, fields ...[]field
 		return nil, false
 	}
 	o := &obj{r: r, what: what, pos: r.pos(n), entries: entries, byKey: make(map[string]*entry, len(entries))}
-	allowed := keysOf(fields...)
 	for _, e := range entries {
 		if what == "the flow file" && strings.HasPrefix(e.key, "x-") {
 			continue // x-name: free space for YAML anchors (&defaults) reused below
 		}
-		known := false
-		for _, k := range allowed {
-			if k == e.key {
-				known = true
-				break
-			}
-		}
-		if !known {
+		if !hasField(fields, e.key) {
+			allowed := keysOf(fields...)
 			r.errorf(e.kpos, "unknown key %q in %s%s; allowed keys: %s", e.key, what, didYouMean(e.key, allowed), strings.Join(allowed, ", "))
 			continue
 		}
@@ -280,6 +293,17 @@ func (r *nodeReader) objectAt(n ast.Node, what string, at Pos, fields ...[]field
 		}
 	}
 	return o, true
+}
+
+func hasField(fields [][]field, key string) bool {
+	for _, fl := range fields {
+		for _, f := range fl {
+			if f.key == key {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // get returns the entry for key (nil when absent) and marks it used.
@@ -338,8 +362,12 @@ func (o *obj) duration(key string, def time.Duration) time.Duration {
 // parseDuration accepts Go durations (5s, 1m30s, 500ms) and plain numbers of seconds.
 func parseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if f < 0 || f > 86400 {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool { return r != '.' && (r < '0' || r > '9') }) < 0 {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration: write it like 5s, 1m30s or 500ms", s)
+		}
+		if f > 86400 {
 			return 0, fmt.Errorf("%q is out of range: use 0 to 24h", s)
 		}
 		return time.Duration(f * float64(time.Second)), nil
