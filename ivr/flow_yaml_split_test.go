@@ -77,10 +77,10 @@ func TestSplitParseGivesTheSameTreeAsAWholeParse(t *testing.T) {
 	t.Run("what it cannot split is parsed whole", func(t *testing.T) {
 		t.Parallel()
 		for name, s := range map[string]string{
-			"flow style":              "steps: {a: {hangup: }}\n" + strings.Repeat("# pad\n", splitMinLines),
-			"two documents":           "steps:\n  a:\n    hangup:\n  b:\n    hangup:\n---\nx: 1\n",
-			"tabs":                    "steps:\n  a:\n\thangup:\n  b:\n    hangup:\n",
-			"steps as a list":         "steps:\n  - a\n  - b\n",
+			"flow style":      "steps: {a: {hangup: }}\n" + strings.Repeat("# pad\n", splitMinLines),
+			"two documents":   "steps:\n  a:\n    hangup:\n  b:\n    hangup:\n---\nx: 1\n",
+			"tabs":            "steps:\n  a:\n\thangup:\n  b:\n    hangup:\n",
+			"steps as a list": "steps:\n  - a\n  - b\n",
 		} {
 			_, ok := parseSplit([]byte(s))
 			require.False(t, ok, name)
