@@ -384,6 +384,7 @@ func (d *Daemon) checkFreeSWITCH(context.Context) error {
 // ivrd_freeswitch_up gauge.
 func (d *Daemon) watchNodes(ctx context.Context) {
 	was := map[string]bool{}
+	start := time.Now()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -393,6 +394,8 @@ func (d *Daemon) watchNodes(ctx context.Context) {
 			d.metrics.FreeSWITCHUp.WithLabelValues(n).Set(map[bool]float64{true: 1}[up])
 			if prev, seen := was[n]; seen && prev == up {
 				continue
+			} else if !seen && !up && time.Since(start) < 3*time.Second {
+				continue // still dialing for the first time
 			}
 			was[n] = up
 			if up {
