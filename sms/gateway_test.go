@@ -146,3 +146,14 @@ func TestNewServiceSignsKannelDLRsWithConfiguredSecret(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusForbidden, resp.StatusCode, "an unsigned report is refused")
 }
+
+// TestTwilioSignatureKnownVector checks the signature against the worked example of Twilio's
+// webhook security guide, so the fake Twilio and ivrd cannot share one mistake.
+func TestTwilioSignatureKnownVector(t *testing.T) {
+	t.Parallel()
+	params := url.Values{"CallSid": {"CA1234567890ABCDE"}, "Caller": {"+12349013030"}, "Digits": {"1234"},
+		"From": {"+12349013030"}, "To": {"+18005551212"}}
+	require.Equal(t, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", TwilioSignature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", params))
+	params.Set("Digits", "9999")
+	require.NotEqual(t, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", TwilioSignature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", params))
+}
