@@ -100,7 +100,7 @@ func (s *Server) api(c *conn, line string) string {
 			app, arg = a, strings.ReplaceAll(b, " ", " ")
 		}
 		select {
-		case ch.cmdQ <- &appRequest{app: app, arg: arg}:
+		case ch.cmdQ <- &appRequest{app: app, arg: arg, viaSocket: true, broadcast: true}:
 		default:
 		}
 		return "+OK Message sent\n"

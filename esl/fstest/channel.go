@@ -38,6 +38,8 @@ type profile struct {
 	created, answered, progress        int64 // µs since the epoch
 	progressMedia, hangup, transferred int64
 	bridged                            int64
+	chanCreated                        int64 // when the channel (not this profile) was created; 0 = created
+	index                              int   // Profile-Index: 1, 2 after a transfer, ...
 }
 
 func (p *profile) addHeaders(e *Event, prefix string, withIndex bool) {
@@ -66,11 +68,19 @@ func (p *profile) addHeaders(e *Event, prefix string, withIndex bool) {
 	opt("RDNIS", p.rdnis)
 	e.add(prefix+"Channel-Name", p.chanName)
 	if withIndex {
-		e.add(prefix+"Profile-Index", "1")
+		idx := p.index
+		if idx == 0 {
+			idx = 1
+		}
+		e.add(prefix+"Profile-Index", strconv.Itoa(idx))
 	}
 	us := func(v int64) string { return strconv.FormatInt(v, 10) }
+	chCreated := p.created
+	if p.chanCreated != 0 {
+		chCreated = p.chanCreated
+	}
 	e.add(prefix+"Profile-Created-Time", us(p.created))
-	e.add(prefix+"Channel-Created-Time", us(p.created))
+	e.add(prefix+"Channel-Created-Time", us(chCreated))
 	e.add(prefix+"Channel-Answered-Time", us(p.answered))
 	e.add(prefix+"Channel-Progress-Time", us(p.progress))
 	e.add(prefix+"Channel-Progress-Media-Time", us(p.progressMedia))
@@ -144,6 +154,7 @@ type appRequest struct {
 	eventUUID string // Application-UUID
 	loops     int
 	viaSocket bool // queued through the outbound socket (sets current_loop/total_loops)
+	broadcast bool // queued by uuid_broadcast
 	hangup    string
 	done      chan struct{}
 }
@@ -431,6 +442,9 @@ func (c *channel) doFinish() {
 	close(c.ended)
 	c.srv.noteCallEnded(c)
 	c.socketHold.Wait()
+	c.mu.Lock()
+	c.state = csDestroy
+	c.mu.Unlock()
 	c.fire("CHANNEL_DESTROY", siteDestroy)
 	c.setRunning(csDestroy)
 	c.srv.mu.Lock()
@@ -467,8 +481,9 @@ func (c *channel) addCDRVarsLocked() {
 	stamp := func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") }
 	ep := func(us int64) string { return strconv.FormatInt(us/1e6, 10) }
 	u := func(us int64) string { return strconv.FormatInt(us, 10) }
+	pstart := time.UnixMicro(c.prof.created)
 	v.set("start_stamp", stamp(start))
-	v.set("profile_start_stamp", stamp(start))
+	v.set("profile_start_stamp", stamp(pstart))
 	if !c.answeredAt.IsZero() {
 		v.set("answer_stamp", stamp(c.answeredAt))
 	}
@@ -486,8 +501,8 @@ func (c *channel) addCDRVarsLocked() {
 	au := c.prof.answered
 	v.set("start_epoch", ep(su))
 	v.set("start_uepoch", u(su))
-	v.set("profile_start_epoch", ep(su))
-	v.set("profile_start_uepoch", u(su))
+	v.set("profile_start_epoch", ep(pstart.UnixMicro()))
+	v.set("profile_start_uepoch", u(pstart.UnixMicro()))
 	v.set("answer_epoch", ep(au))
 	v.set("answer_uepoch", u(au))
 	v.set("bridge_epoch", ep(c.prof.bridged))

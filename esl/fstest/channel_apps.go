@@ -111,7 +111,7 @@ func (c *channel) runApp(app, arg string) {
 	case "pre_answer":
 		c.appPreAnswer()
 	case "ring_ready":
-		if c.peer != nil && c.isLoopback {
+		if c.peer != nil {
 			c.peer.markProgress()
 		}
 		c.markProgress()
@@ -158,7 +158,10 @@ func (c *channel) runApp(app, arg string) {
 	case "hangup":
 		c.hangup(strings.TrimSpace(arg))
 	case "respond":
-		// a no-op on loopback channels (no SIP); endpoints emulate SIP responses themselves
+		// a no-op on loopback channels (no SIP); on an incoming SIP leg a 4xx-6xx ends the call
+		if !c.isLoopback && c.peer != nil {
+			c.sipRespond(strings.TrimSpace(arg))
+		}
 	case "record_session":
 		c.appRecordSession(arg)
 	case "stop_record_session":
@@ -188,7 +191,7 @@ func (c *channel) runApp(app, arg string) {
 }
 
 func (c *channel) appAnswer() {
-	if c.peer != nil && c.isLoopback {
+	if c.peer != nil {
 		c.peer.markAnswered()
 	}
 	c.markAnswered()
@@ -196,7 +199,7 @@ func (c *channel) appAnswer() {
 
 func (c *channel) appPreAnswer() {
 	for _, ch := range []*channel{c.peer, c} {
-		if ch == nil || (ch == c.peer && !c.isLoopback) {
+		if ch == nil {
 			continue
 		}
 		ch.mu.Lock()
@@ -268,6 +271,28 @@ func (c *channel) transferPending() bool {
 func (c *channel) requestTransfer(t *transferTarget) {
 	c.mu.Lock()
 	c.transferTo = t
+	// a new caller profile for the new destination (switch_ivr_session_transfer)
+	now := c.srv.clock.Now()
+	p := &c.prof
+	src := strconv.FormatInt(now.Unix(), 10) + ":" + newUUID() + ":bl_xfer:" + t.ext + "/" + t.context + "/" + t.dialplan
+	if p.chanCreated == 0 {
+		p.chanCreated = p.created
+	}
+	p.created = now.UnixMicro()
+	if p.index == 0 {
+		p.index = 1
+	}
+	p.index++
+	p.rdnis = p.dest
+	p.dest, p.context, p.dialplan = t.ext, t.context, t.dialplan
+	p.logicalDirection = "inbound"
+	p.transferSource = src
+	if _, ok := c.vars.get("max_forwards"); !ok {
+		c.vars.set("max_forwards", "70")
+	}
+	c.vars.set("transfer_history", src)
+	c.vars.set("transfer_source", src)
+	c.state = csRouting
 	c.mu.Unlock()
 	select {
 	case c.broken <- struct{}{}:
@@ -327,7 +352,7 @@ func (c *channel) play(file string, stopOnAny bool, endless bool) (elapsed time.
 	}
 	c.notePlayed(start, elapsed, p)
 	st := "done"
-	if status != waitDone {
+	if status == waitDigit || status == waitBreak {
 		st = "break"
 	}
 	c.mu.Lock()

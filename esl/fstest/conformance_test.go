@@ -22,20 +22,16 @@ var knownGaps = map[string]string{
 		"~60 events (CODEC, CHANNEL_UUID, CALL_UPDATE, CALLSTATE of two threads) is FreeSWITCH-thread timing, not reproduced event for event",
 	"04b_event_json_subset_ivr_call": "same call as 04 in JSON; the JSON framing itself is covered by TestJSONEventFraming, " +
 		"the two legs' interleaving and each leg's full variable list are not reproduced",
-	"11_originate_outcomes_sofia": "real SIP self-calls (sofia/internal/NNNN@127.0.0.1:5060 back into the public context) " +
-		"with two SIP legs per case are not emulated; SIP outcomes are emulated per endpoint (TestEndpointOutcomes)",
+	"11_originate_outcomes_sofia": "SIP self-calls are emulated as two legs with the right causes, but not their ~60 SIP/RTP/SDP " +
+		"variables (sip_from_uri, rtp_local_sdp_str, media flows, ...) on CHANNEL_HANGUP_COMPLETE; SIP outcomes per endpoint are checked by TestEndpointOutcomes",
 	"34_outbound_bridge_sip_caller_sip_agents": "the caller is a real SIP leg (sofia self-call into ext 5000); " +
 		"the emulator's scripted callers are loopback legs",
-	"34_outbound_bridge_sip_caller_sip_agents.ctl":    "control connection of 34 (SIP caller)",
 	"34_outbound_bridge_sip_caller_sip_agents.events": "parallel listener of 34 (SIP caller)",
 	"35_outbound_bridge_loopback_caller_sip_agent_488": "488 codec failure of a loopback caller bridged to a real SIP leg: " +
 		"an artefact of FreeSWITCH's codec negotiation, not emulated",
 	"35_outbound_bridge_loopback_caller_sip_agent_488.events": "parallel listener of 35",
 	"50_shutdown_inbound_event_all": "event plain ALL during fsctl stop: 250 MODULE_UNLOAD events and the unload " +
 		"order of FreeSWITCH's modules are not emulated (SHUTDOWN, SYSTEM_SHUTDOWN hangups and the final notice are; see 50b, 51)",
-	"40_inbound_api_queue_control": "call 2 is a real SIP self-call (sofia/internal/5201@127.0.0.1:5060: two SIP legs, G722); " +
-		"the loopback call's replies are checked by TestAPIQueueControl",
-	"40_inbound_api_queue_control.events": "parallel listener of 40 (needs call 2 of 40)",
 }
 
 // externalActions are what happened outside the replayed connections in a capture, keyed by

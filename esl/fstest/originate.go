@@ -261,6 +261,8 @@ func (s *Server) newLeg(dial string, vars []Header, o dialOptions) (*channel, st
 	switch {
 	case strings.HasPrefix(dial, "loopback/"):
 		return s.newLoopbackLeg(strings.TrimPrefix(dial, "loopback/"), vars, o)
+	case strings.HasPrefix(dial, "sofia/internal/") && s.isSelfCall(dial):
+		return s.newSIPSelfCall(strings.TrimPrefix(dial, "sofia/internal/"), vars, o)
 	case strings.HasPrefix(dial, "user/"), strings.HasPrefix(dial, "sofia/"):
 		return s.newEndpointLeg(dial, vars, o)
 	case dial == "error/user_busy":
@@ -470,14 +472,18 @@ func (c *channel) runDialplan(actions []Action) {
 			break
 		}
 		acts, found, ok := c.srv.dialplan.lookup(t.context, t.ext)
-		c.mu.Lock()
-		c.prof.dest, c.prof.context = t.ext, t.context
-		c.prof.transferred = c.srv.clock.Now().UnixMicro()
-		c.mu.Unlock()
 		if !ok || !found {
 			c.hangup("NO_ROUTE_DESTINATION")
 			break
 		}
+		c.mu.Lock()
+		for _, v := range []string{"current_application", "current_application_data", "current_application_response"} {
+			c.vars.set(v, "")
+		}
+		c.mu.Unlock()
+		c.routeVars(acts)
+		c.setRunning(csRouting)
+		c.setRunning(csExecute)
 		actions = acts
 	}
 	if !c.isHungup() {
