@@ -37,6 +37,7 @@ type Confirmation struct {
 	ETA time.Time
 	// Text, when set, is sent as the reply as is; otherwise the template
 	// "callback_confirmed" is rendered with {{eta}} (HH:MM in the customer's time zone),
+	// {{eta_date}} ("Mon 2 Mar"), {{eta_time}} (the time itself, for expr functions),
 	// {{eta_minutes}} and {{request_id}}.
 	Text string
 }

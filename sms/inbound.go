@@ -237,6 +237,8 @@ func (in *Inbound) callbackReply(ctx context.Context, t *Text, id int64, from, b
 	loc := in.sender.quiet.location(from)
 	mins := int(math.Ceil(conf.ETA.Sub(in.now()).Minutes()))
 	t.Template = TemplateCallbackConfirm
-	t.Vars = map[string]any{"eta": conf.ETA.In(loc).Format("15:04"), "eta_minutes": max(mins, 0), "request_id": conf.RequestID}
+	eta := conf.ETA.In(loc)
+	t.Vars = map[string]any{"eta": eta.Format("15:04"), "eta_date": eta.Format("Mon 2 Jan"), "eta_time": eta,
+		"eta_minutes": max(mins, 0), "request_id": conf.RequestID}
 	return true, nil
 }
