@@ -1,0 +1,366 @@
+package daemon_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ivrd/ivrd/config"
+	"github.com/ivrd/ivrd/daemon"
+	"github.com/ivrd/ivrd/esl"
+	"github.com/ivrd/ivrd/esl/fstest"
+	"github.com/ivrd/ivrd/ivr"
+	"github.com/ivrd/ivrd/store/pgtest"
+	"github.com/ivrd/ivrd/web"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// helloFlow answers, says which version it is, asks for a key and hangs up.
+func helloFlow(name, version string) string {
+	return `flow: ` + name + `
+steps:
+  start:
+    menu:
+      prompt: "Hello from ` + name + ` ` + version + `. Press 1."
+      options:
+        1: bye
+      on_fail: bye
+  bye:
+    play: "Goodbye."
+    next: end
+  end:
+    hangup:
+`
+}
+
+// slowFlow plays a long prompt, then hangs up: a call that is in progress for a while.
+const slowFlow = `flow: slow
+steps:
+  start:
+    play: tone_stream://%(20000,0,440)
+    next: end
+  end:
+    hangup:
+`
+
+type bundle struct {
+	fs   *fstest.Server
+	d    *daemon.Daemon
+	cfg  *config.Config
+	dir  string
+	logs *syncLog
+}
+
+type setupOpts struct {
+	dbURL   string
+	grace   time.Duration
+	nodes   []esl.Node // default: the emulator
+	noNodes bool
+}
+
+// setup starts the emulator (50x speed) and a daemon on free ports whose flows folder holds
+// hello (routed from 5000 and 7*), other, and slow (routed from 9000).
+func setup(t *testing.T, o setupOpts) *bundle {
+	t.Helper()
+	ctx := context.Background()
+	fs, err := fstest.Start(ctx, fstest.Options{Clock: fstest.ScaledClock(50)})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = fs.Close() })
+
+	dir := t.TempDir()
+	for name, body := range map[string]string{"hello.yaml": helloFlow("hello", "v1"), "other.yaml": helloFlow("other", "v1"), "slow.yaml": slowFlow} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+	}
+	cfg, err := config.Parse("test.yaml", []byte(fmt.Sprintf(`
+listen: {outbound: "127.0.0.1:0", http: "127.0.0.1:0"}
+database: {url: %q}
+flows:
+  dir: %s
+  default: hello
+  routes:
+    - {number: "9000", flow: slow}
+    - {number: "7*", flow: other}
+    - {number: "77*", flow: hello}
+`, o.dbURL, dir)))
+	require.NoError(t, err)
+	switch {
+	case o.nodes != nil:
+		cfg.FreeSWITCH = o.nodes
+	case !o.noNodes:
+		cfg.FreeSWITCH = []esl.Node{{Name: "fs1", Address: fs.InboundAddr(), Password: fs.Password()}}
+	}
+	logs := &syncLog{}
+	d, err := daemon.New(daemon.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		Grace: o.grace, Clock: fs.Clock()})
+	require.NoError(t, err)
+	require.NoError(t, d.Start(ctx))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = d.Stop(ctx)
+	})
+	fs.Dialplan().SetFallback("default", fstest.Socket(d.OutboundAddr()))
+	return &bundle{fs: fs, d: d, cfg: cfg, dir: dir, logs: logs}
+}
+
+// call places a call to number that presses 1 at the first menu and waits for its end.
+func (b *bundle) call(t *testing.T, number string, vars map[string]string) (*fstest.Call, fstest.Result) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := b.fs.PlaceCall(ctx, fstest.CallSpec{CalledNumber: number, CallerNumber: "+12125550101", Vars: vars,
+		Script: []fstest.Step{{On: fstest.OnPrompt("Press 1"), DTMF: "1"}}})
+	require.NoError(t, err)
+	res, err := c.Wait(ctx)
+	require.NoError(t, err)
+	return c, res
+}
+
+func (b *bundle) ready(t *testing.T) (int, web.ReadyReport) {
+	t.Helper()
+	resp, err := http.Get("http://" + b.d.HTTPAddr() + "/readyz")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var rep web.ReadyReport
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rep))
+	return resp.StatusCode, rep
+}
+
+// eventually polls cond every 20 ms (the test's deadline bounds it).
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for i := 0; !cond(); i++ {
+		if i > 3000 {
+			t.Fatalf("gave up waiting: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func loadRecord(t *testing.T, url, id string) *ivr.CallRecord {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), url)
+	require.NoError(t, err)
+	defer pool.Close()
+	var rec *ivr.CallRecord
+	eventually(t, "call record "+id+" stored", func() bool {
+		rec, err = ivr.LoadCallRecord(context.Background(), pool, id)
+		return err == nil
+	})
+	return rec
+}
+
+func TestServeRoutesCallsRunsFlowsAndStoresTheirRecords(t *testing.T) {
+	t.Parallel()
+	url := pgtest.NewDatabase(t)
+	b := setup(t, setupOpts{dbURL: url})
+	eventually(t, "ready", func() bool { code, _ := b.ready(t); return code == http.StatusOK })
+
+	for _, tc := range []struct{ number, flow string }{
+		{"5000", "hello"}, // default
+		{"7123", "other"}, // prefix
+		{"7712", "hello"}, // the longer prefix wins
+	} {
+		c, res := b.call(t, tc.number, nil)
+		require.Equal(t, "NORMAL_CLEARING", res.Cause, "%s: %v", tc.number, c.Events())
+		require.Contains(t, strings.Join(c.Heard(), " | "), "Hello from "+tc.flow+" v1", tc.number)
+		rec := loadRecord(t, url, c.UUID())
+		require.Equal(t, tc.flow, rec.Flow)
+		require.Equal(t, "+12125550101", rec.Caller)
+		require.Equal(t, tc.number, rec.Called)
+		require.Equal(t, "start bye end", strings.Join(rec.Steps(), " "))
+		require.Equal(t, ivr.OutcomeSelfServed, rec.Outcome)
+	}
+	// A channel variable set by the dialplan (or an originate) picks the flow.
+	c, _ := b.call(t, "5000", map[string]string{daemon.FlowVar: "other"})
+	require.Contains(t, strings.Join(c.Heard(), " | "), "Hello from other v1")
+
+	code, rep := b.ready(t)
+	require.Equal(t, http.StatusOK, code, "%+v", rep)
+	metrics := func() string {
+		resp, err := http.Get("http://" + b.d.HTTPAddr() + "/metrics")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	require.Contains(t, metrics(), `ivrd_calls_total{flow="hello",outcome="completed"} 2`)
+	require.Contains(t, metrics(), `ivrd_calls_total{flow="other",outcome="completed"} 2`)
+	eventually(t, "the FreeSWITCH gauge says up", func() bool { return strings.Contains(metrics(), `ivrd_freeswitch_up{node="fs1"} 1`) })
+}
+
+func TestServeWaitsForADatabaseThatIsDownAndKeepsTheRecords(t *testing.T) {
+	t.Parallel()
+	pg := pgtest.NewServer(t)
+	url := pg.NewDatabase(t)
+	pg.Stop(t)
+	b := setup(t, setupOpts{dbURL: url})
+
+	eventually(t, "readyz names the database, and only it (FreeSWITCH is up)", func() bool {
+		code, rep := b.ready(t)
+		return code == http.StatusServiceUnavailable && strings.Contains(rep.Errors[web.CheckDatabase], "connect to PostgreSQL") &&
+			len(rep.Failing) == 1
+	})
+	require.Contains(t, b.logs.String(), "database not available")
+	require.Contains(t, b.logs.String(), "check=\"that PostgreSQL runs")
+
+	// Calls go on meanwhile.
+	c, res := b.call(t, "5000", nil)
+	require.Equal(t, "NORMAL_CLEARING", res.Cause)
+
+	pg.Start(t)
+	eventually(t, "ready once the database is back", func() bool { code, _ := b.ready(t); return code == http.StatusOK })
+	rec := loadRecord(t, url, c.UUID())
+	require.Equal(t, "hello", rec.Flow)
+}
+
+func TestServeWithFreeSWITCHUnreachableStartsAndSaysWhatToCheck(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{nodes: []esl.Node{{Name: "fs-down", Address: "127.0.0.1:1", Password: "x"}}})
+	eventually(t, "readyz names FreeSWITCH", func() bool {
+		code, rep := b.ready(t)
+		return code == http.StatusServiceUnavailable && strings.Contains(rep.Errors[web.CheckFreeSWITCH], "fs-down (127.0.0.1:1)")
+	})
+	eventually(t, "the log says what to check", func() bool {
+		return strings.Contains(b.logs.String(), "FreeSWITCH not connected; retrying with backoff") &&
+			strings.Contains(b.logs.String(), "event_socket.conf.xml")
+	})
+	require.NotContains(t, b.logs.String(), "password=x")
+	// Calls sent to the outbound socket are still answered.
+	_, res := b.call(t, "5000", nil)
+	require.Equal(t, "NORMAL_CLEARING", res.Cause)
+}
+
+func TestStopLetsACallInProgressFinishAndRefusesNewCalls(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noNodes: true, grace: time.Minute})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := b.fs.PlaceCall(ctx, fstest.CallSpec{CalledNumber: "9000"})
+	require.NoError(t, err)
+	_, err = c.WaitFor(ctx, fstest.OnPrompt("tone_stream://%(20000"))
+	require.NoError(t, err)
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- b.d.Stop(ctx) }()
+	eventually(t, "draining", func() bool {
+		resp, err := http.Get("http://" + b.d.HTTPAddr() + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	})
+	res, err := c.Wait(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "NORMAL_CLEARING", res.Cause, "the call finished its flow: %v", c.Events())
+	require.Equal(t, "switch", res.HungUpBy)
+	require.NoError(t, <-stopped)
+
+	// The outbound socket is closed: FreeSWITCH's socket app fails a new call.
+	c2, err := b.fs.PlaceCall(ctx, fstest.CallSpec{CalledNumber: "5000"})
+	if err == nil {
+		res2, err := c2.Wait(ctx)
+		require.NoError(t, err)
+		require.False(t, res2.Answered)
+	}
+}
+
+func TestStopHangsUpCallsStillRunningWhenTheGraceEnds(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noNodes: true, grace: 100 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := b.fs.PlaceCall(ctx, fstest.CallSpec{CalledNumber: "9000"})
+	require.NoError(t, err)
+	_, err = c.WaitFor(ctx, fstest.OnPrompt("tone_stream://%(20000"))
+	require.NoError(t, err)
+	err = b.d.Stop(ctx)
+	require.Error(t, err, "stopping with a call still up says so")
+	res, err := c.Wait(ctx)
+	require.NoError(t, err)
+	require.NotEqual(t, "NORMAL_CLEARING", res.Cause, "the call was cut at the end of the grace period")
+}
+
+func TestReloadServesAnEditedFlowToNewCallsAndRefusesABrokenOne(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{noNodes: true})
+	file := filepath.Join(b.dir, "hello.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(helloFlow("hello", "v2")), 0o644))
+	require.NoError(t, b.d.Reload()) // what SIGHUP does
+	c, _ := b.call(t, "5000", nil)
+	require.Contains(t, strings.Join(c.Heard(), " | "), "Hello from hello v2")
+
+	require.NoError(t, os.WriteFile(file, []byte("flow: hello\nsteps:\n  start:\n    menu: {}\n"), 0o644))
+	err := b.d.Reload()
+	require.Error(t, err)
+	require.Contains(t, err.Error(), file+":4:")
+	c, _ = b.call(t, "5000", nil)
+	require.Contains(t, strings.Join(c.Heard(), " | "), "Hello from hello v2")
+}
+
+func TestNewRefusesBrokenConfiguration(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "hello.yaml"), []byte(helloFlow("hello", "v1")), 0o644))
+	for _, tc := range []struct {
+		name string
+		edit func(c *config.Config)
+		want string
+	}{
+		{"unknown flow in a route", func(c *config.Config) { c.Flows.Routes = []config.Route{{Number: "1", Flow: "nope"}} }, `flow "nope"`},
+		{"route twice", func(c *config.Config) {
+			c.Flows.Routes = []config.Route{{Number: "1", Flow: "hello"}, {Number: "1", Flow: "hello"}}
+		}, "routed twice"},
+		{"missing flows folder", func(c *config.Config) { c.Flows.Dir = filepath.Join(dir, "missing") }, "does not exist"},
+		{"bad database URL", func(c *config.Config) { c.Database.URL = "postgres://a:b@host:notaport/db" }, "database URL is not valid"},
+		{"node without password", func(c *config.Config) {
+			c.FreeSWITCH = []esl.Node{{Name: "fs1", Address: "127.0.0.1:8021", PasswordEnv: "IVRD_TEST_UNSET_PASSWORD"}}
+		}, "IVRD_TEST_UNSET_PASSWORD"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := &config.Config{Flows: config.Flows{Dir: dir, Default: "hello"}}
+			tc.edit(cfg)
+			_, err := daemon.New(daemon.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler)})
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+	// A flow with an error is refused with its place.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "hello.yaml"), []byte("flow: hello\nsteps:\n  start:\n    goto: nowhere\n"), 0o644))
+	_, err := daemon.New(daemon.Options{Config: &config.Config{Flows: config.Flows{Dir: dir, Default: "hello"}}, Logger: slog.New(slog.DiscardHandler)})
+	require.ErrorContains(t, err, filepath.Join(dir, "hello.yaml")+":4:")
+	var ferr *ivr.FlowError
+	require.True(t, errors.As(err, &ferr))
+}
+
+// syncLog is a log buffer safe for the daemon's goroutines and the test.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
