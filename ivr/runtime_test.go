@@ -103,3 +103,130 @@ func TestMenuRetriesWithInvalidAndTimeoutPromptsThenOnFail(t *testing.T) {
 	require.Equal(t, []string{"7 invalid (try 1 of 3)", "timeout (try 2 of 3)", "9 invalid (try 3 of 3)"}, eventsOf(r, EventDigits))
 	require.Equal(t, OutcomeTransferred, r.rec.Outcome)
 }
+
+func TestALoopingFlowIsStoppedByTheLoopGuard(t *testing.T) {
+	t.Parallel()
+	flow := parseTestFlow(t, `
+flow: loop
+steps:
+  a:
+    set:
+      n: "{{vars.n + 1}}"
+    next: b
+  b:
+    goto: a
+`)
+	r := runOnFake(t, Config{MaxSteps: 50}, flow)
+	require.Equal(t, OutcomeError, r.rec.Outcome)
+	require.Contains(t, r.rec.Error, "loop guard: the call ran 50 steps")
+	require.Equal(t, "NORMAL_TEMPORARY_FAILURE", r.rec.HangupCause, "the caller is not left in silence")
+	require.Equal(t, "25", r.rec.Vars["n"])
+}
+
+func TestCallsInProgressKeepTheirFlowVersionWhenTheFlowIsReplaced(t *testing.T) {
+	t.Parallel()
+	v1 := parseTestFlow(t, `
+flow: hot
+steps:
+  start:
+    play: "Version one, first prompt."
+    next: second
+  second:
+    play: "Version one, second prompt."
+    next: bye
+  bye:
+    hangup:
+`)
+	v2 := parseTestFlow(t, `
+flow: hot
+steps:
+  start:
+    play: "Version two."
+    next: bye
+  bye:
+    hangup:
+`)
+	flows := NewFlowSet(VersionedFlow{Flow: v1, Version: "v1"})
+	rt, err := NewRuntime(Config{Flows: flows})
+	require.NoError(t, err)
+	start := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	ch := NewFakeChannel("old-call", "1", "2", start, nil)
+	// The flow is replaced while the first call is in its first step.
+	rec := rt.Run(context.Background(), ch, CallOptions{Flow: "hot", Clock: ch, OnStep: func(_ *Flow, s *Step) {
+		if s.Name == "start" {
+			flows.Replace(VersionedFlow{Flow: v2, Version: "v2"})
+		}
+	}})
+	require.Equal(t, "v1", rec.FlowVersion)
+	require.Equal(t, []string{"say: Version one, first prompt.", "say: Version one, second prompt."}, ch.Heard())
+
+	ch2 := NewFakeChannel("new-call", "1", "2", start, nil)
+	rec2 := rt.Run(context.Background(), ch2, CallOptions{Flow: "hot", Clock: ch2})
+	require.Equal(t, "v2", rec2.FlowVersion)
+	require.Equal(t, []string{"say: Version two."}, ch2.Heard())
+}
+
+func TestOnCallEndedHooksRunInOrderEvenAfterOneOfThemPanics(t *testing.T) {
+	t.Parallel()
+	var got []string
+	sink := &memorySink{}
+	cfg := Config{Records: sink, OnCallEnded: []func(context.Context, *CallRecord){
+		func(_ context.Context, r *CallRecord) { got = append(got, "first "+string(r.Outcome)) },
+		func(context.Context, *CallRecord) { panic("broken hook") },
+		func(_ context.Context, r *CallRecord) { got = append(got, "third "+r.ID) },
+	}}
+	r := runOnFake(t, cfg, parseTestFlow(t, menuFlow), press("1"))
+	require.Equal(t, []string{"first self-served", "third call-1"}, got)
+	require.Len(t, sink.recs, 1)
+	require.Same(t, r.rec, sink.recs[0])
+}
+
+type memorySink struct{ recs []*CallRecord }
+
+func (m *memorySink) Save(r *CallRecord) { m.recs = append(m.recs, r) }
+
+func TestCancellingTheRuntimeContextHangsTheCallUp(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	flow := parseTestFlow(t, menuFlow)
+	rt, err := NewRuntime(Config{Flows: NewFlowSet(VersionedFlow{Flow: flow, Version: "v"})})
+	require.NoError(t, err)
+	start := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	ch := NewFakeChannel("c", "1", "2", start, []CallerAction{press("1")})
+	rec := rt.Run(ctx, ch, CallOptions{Flow: "menu", Clock: ch, OnStep: func(_ *Flow, s *Step) {
+		if s.Name == "main" {
+			cancel() // ivrd is shutting down
+		}
+	}})
+	require.Equal(t, OutcomeError, rec.Outcome)
+	require.Contains(t, rec.Error, "context canceled")
+	select {
+	case <-ch.Done():
+	default:
+		t.Fatal("the call is still up")
+	}
+}
+
+func TestAKeyThatInterruptsAPlayGoesToTheNextMenu(t *testing.T) {
+	t.Parallel()
+	flow := parseTestFlow(t, `
+flow: barge
+steps:
+  start:
+    play:
+      audio: "A long message you may skip."
+      barge_in: true
+    next: main
+  main:
+    menu:
+      prompt: "Press 2."
+      options:
+        2: two
+  two:
+    hangup:
+`)
+	r := runOnFake(t, Config{}, flow, barge("2"))
+	require.Equal(t, "start main two", stepsOf(r))
+	require.Equal(t, "say: A long message you may skip.", heardOf(r), "the menu prompt is not played: the key was already pressed")
+	require.Equal(t, []string{"2 (barge-in)", "2"}, eventsOf(r, EventDigits))
+}
