@@ -3,6 +3,9 @@ package ivr
 import (
 	"bytes"
 	"regexp"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/lexer"
@@ -130,15 +133,23 @@ func parseSplit(data []byte) (*ast.File, bool) {
 		return nil, false
 	}
 
-	// Steps are parsed in groups of splitGroup: small enough that the quadratic cost does not
-	// show, big enough that setting up the parser does not either.
-	values := make([]*ast.MappingValueNode, 0, len(starts))
+	// Steps are parsed in groups of splitGroup (small enough that the quadratic cost does
+	// not show, big enough that setting up the parser does not either), the groups side by
+	// side on the machine's cores.
+	type group struct {
+		first, n int
+		values   []*ast.MappingValueNode
+		ok       bool
+	}
+	var groups []*group
 	for k := 0; k < len(starts); k += splitGroup {
-		first := starts[k]
-		n := min(splitGroup, len(starts)-k)
+		groups = append(groups, &group{first: k, n: min(splitGroup, len(starts)-k)})
+	}
+	parseGroup := func(g *group) {
+		first := starts[g.first]
 		last := bodyEnd
-		if k+n < len(starts) {
-			last = starts[k+n]
+		if g.first+g.n < len(starts) {
+			last = starts[g.first+g.n]
 		}
 		from, to := lines[first].start, lines[last-1].end
 		tokens := lexer.Tokenize(string(data[from:to]))
@@ -149,22 +160,36 @@ func parseSplit(data []byte) (*ast.File, bool) {
 		}
 		piece, err := parser.Parse(tokens, 0, parser.AllowDuplicateMapKey())
 		if err != nil || len(piece.Docs) != 1 {
-			return nil, false
+			return
 		}
 		switch b := piece.Docs[0].Body.(type) {
 		case *ast.MappingNode:
-			if len(b.Values) != n || b.IsFlowStyle {
-				return nil, false
+			if len(b.Values) == g.n && !b.IsFlowStyle {
+				g.values, g.ok = b.Values, true
 			}
-			values = append(values, b.Values...)
 		case *ast.MappingValueNode:
-			if n != 1 {
-				return nil, false
+			if g.n == 1 {
+				g.values, g.ok = []*ast.MappingValueNode{b}, true
 			}
-			values = append(values, b)
-		default:
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(groups))
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range workers {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(groups)); i = next.Add(1) - 1 {
+				parseGroup(groups[i])
+			}
+		})
+	}
+	wg.Wait()
+	values := make([]*ast.MappingValueNode, 0, len(starts))
+	for _, g := range groups {
+		if !g.ok {
 			return nil, false
 		}
+		values = append(values, g.values...)
 	}
 	stepsValue.Value = ast.Mapping(values[0].GetToken(), false, values...)
 	return file, true
