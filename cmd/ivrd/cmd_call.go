@@ -329,7 +329,7 @@ func startLocalSystem(ctx context.Context, env *cmdEnv, o callOptions) (_ *local
 	s.d, err = daemon.New(daemon.Options{
 		Config: cfg, Logger: log, EmbeddedFlows: flows.FS, NoWatch: true, NoHTTP: true,
 		Texter: daemon.NewConsoleTexter(cfg.SMS, texts),
-		HTTP:   redirectClient(cfg.Listen.HTTP, s.bank.addr),
+		HTTP:   redirectClient(func() string { return s.bank.addr }, shippedDemoHost, cfg.Listen.HTTP),
 		Clock:  s.clock,
 		Grace:  2 * time.Second,
 		OnCallEnded: []func(context.Context, *ivr.CallRecord){func(_ context.Context, rec *ivr.CallRecord) {

@@ -143,7 +143,14 @@ func runDemo(ctx context.Context, env *cmdEnv, args []string) error {
 	if clock != nil {
 		opts.Clock = clock
 	}
-	d, err := daemon.New(opts)
+	var d *daemon.Daemon
+	opts.HTTP = redirectClient(func() string {
+		if d == nil {
+			return ""
+		}
+		return d.HTTPAddr()
+	}, shippedDemoHost, cfg.Listen.HTTP)
+	d, err = daemon.New(opts)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -92,23 +93,30 @@ func startDemoBank() (*demoBank, error) {
 
 func (b *demoBank) close() { _ = b.srv.Close() }
 
-// redirectClient sends requests for host `from` (the flow's lookups, e.g. 127.0.0.1:8080) to
-// `to` instead, so flows written for the demo's HTTP address work with an in-process bank.
-func redirectClient(from, to string) *http.Client {
+// shippedDemoHost is where the shipped flows look the demo bank up (the default listen.http).
+const shippedDemoHost = "127.0.0.1:8080"
+
+// redirectClient sends the flows' demo bank requests (path /demo/ on the hosts from) to the
+// address to() returns instead, so flows written for the demo's default HTTP address work
+// wherever the bank really listens.
+func redirectClient(to func() string, from ...string) *http.Client {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	return &http.Client{Transport: redirectTransport{from: from, to: to, next: base}}
 }
 
 type redirectTransport struct {
-	from, to string
-	next     http.RoundTripper
+	from []string
+	to   func() string
+	next http.RoundTripper
 }
 
 func (t redirectTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.URL.Host == t.from && strings.HasPrefix(r.URL.Path, daemon.DemoBankPattern) {
-		r = r.Clone(r.Context())
-		r.URL.Host = t.to
-		r.Host = t.to
+	if slices.Contains(t.from, r.URL.Host) && strings.HasPrefix(r.URL.Path, daemon.DemoBankPattern) {
+		if to := t.to(); to != "" && to != r.URL.Host {
+			r = r.Clone(r.Context())
+			r.URL.Host = to
+			r.Host = to
+		}
 	}
 	return t.next.RoundTrip(r)
 }
