@@ -47,6 +47,10 @@ func (c *channel) execute(req *appRequest) {
 	if c.isHungup() {
 		return
 	}
+	if req.hangup != "" {
+		c.hangup(req.hangup)
+		return
+	}
 	app := strings.ToLower(strings.TrimSpace(req.app))
 	appUUID := req.eventUUID
 	if appUUID == "" {

@@ -250,6 +250,15 @@ func (c *channel) queueMessage(cmd *command) {
 		if cause == "" {
 			cause = "NORMAL_CLEARING"
 		}
+		// sendmsg events are parsed in order by the session: a hangup sent behind queued
+		// executes waits for them; otherwise it ends the call (and any running app) at once.
+		if len(c.cmdQ) > 0 {
+			select {
+			case c.cmdQ <- &appRequest{hangup: cause}:
+				return
+			default:
+			}
+		}
 		c.hangup(cause)
 	default:
 		// unicast, nomedia, ...: accepted, nothing to emulate
