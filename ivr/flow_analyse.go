@@ -59,6 +59,13 @@ func Analyze(f *Flow, opts AnalyzeOptions) Diagnostics {
 		}
 		warn(scc[0].Pos, "steps %s form a loop nothing leads out of: callers go round for ever; add a way out (a menu option or on_fail: to an agent or a goodbye, or count tries with set: and if:)", strings.Join(names, " → "))
 	}
+	if hasPerson(f) {
+		for _, s := range f.Steps {
+			if reach[s.Index] && s.Kind == KindMenu && !menuReachesPerson(s) {
+				warn(s.Pos, "menu %q offers no way to a person: add an option (0 by convention) that leads to a queue, a transfer or a callback", s.Name)
+			}
+		}
+	}
 	paths := PersonPaths(f)
 	for _, pp := range paths {
 		what := "a transfer"
@@ -417,4 +424,43 @@ func personEdges(s *Step) []Edge {
 		}
 	}
 	return out
+}
+
+// hasPerson reports whether the flow has any way to a person at all.
+func hasPerson(f *Flow) bool {
+	for _, s := range f.Steps {
+		switch s.Kind {
+		case KindQueue, KindTransfer, KindCallback:
+			return true
+		}
+	}
+	return false
+}
+
+// menuReachesPerson reports whether one of the menu's choices leads to a queue, transfer or
+// callback without the caller having to go through another menu or input.
+func menuReachesPerson(m *Step) bool {
+	seen := map[*Step]bool{m: true}
+	var stack []*Step
+	for _, e := range m.Edges() {
+		stack = append(stack, e.To)
+	}
+	for len(stack) > 0 {
+		s := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
+		switch s.Kind {
+		case KindQueue, KindTransfer, KindCallback:
+			return true
+		case KindMenu, KindInput, KindLanguage:
+			continue
+		}
+		for _, e := range s.Edges() {
+			stack = append(stack, e.To)
+		}
+	}
+	return false
 }

@@ -95,6 +95,40 @@ steps:
   bye:
     hangup:
 `, nil},
+		{"a menu without a way to a person", `
+steps:
+  start:
+    menu: {prompt: "Press 1 for news", options: {1: news, 0: start}, on_fail: bye}
+  news:
+    play: "No news today."
+    next: bye
+  bye:
+    hangup:
+  agent:
+    queue: general
+`, []string{
+			`3:3: warning: menu "start" offers no way to a person: add an option (0 by convention)`,
+			`10:3: warning: step "agent" is never reached`,
+		}},
+		{"a menu whose key leads to a person through other steps is fine", `
+steps:
+  start:
+    menu: {prompt: "Press 0 for an agent", options: {0: rec}, on_fail: bye}
+  rec:
+    record: start
+    next: check
+  check:
+    if: now.hour < 20
+    then: agent
+    else: book
+  agent:
+    queue: general
+  book:
+    callback:
+    next: bye
+  bye:
+    hangup:
+`, nil},
 		{"prompt missing a language", `
 languages: [en, zh]
 prompts:
