@@ -419,6 +419,16 @@ func (p *parser) primary() (node, error) {
 				items = append(items, it)
 			}
 			p.next()
+			// A list of literals is built once, here, not at every evaluation.
+			vals := make([]Value, 0, len(items))
+			for _, it := range items {
+				if lit, ok := it.(*litNode); ok {
+					vals = append(vals, lit.v)
+				}
+			}
+			if len(vals) == len(items) {
+				return &litNode{ListValue(vals)}, nil
+			}
 			return &listNode{items}, nil
 		}
 		return nil, p.errAt(t, "unexpected %q", t.text)
