@@ -83,6 +83,9 @@ func (s *Server) api(c *conn, line string) string {
 		} else if ch.bridged != nil {
 			target = ch.bridged
 		}
+		if target != ch {
+			ch.vars.set("last_dtmf_duration", "2000") // the sending leg remembers the duration it sent
+		}
 		ch.mu.Unlock()
 		go target.receiveDTMF(digits)
 		return fmt.Sprintf("+OK %s sent DTMF %s.\n", f[0], f[1])

@@ -60,6 +60,7 @@ func (c *channel) execute(req *appRequest) {
 	if loops < 1 {
 		loops = 1
 	}
+	req.arg = c.expand(req.arg)
 	for loop := 1; loop <= loops && !c.isHungup(); loop++ {
 		c.mu.Lock()
 		if req.viaSocket {
@@ -599,5 +600,35 @@ func (c *channel) receiveDTMF(digits string) {
 		case c.dtmfQ <- d:
 		default:
 		}
+	}
+}
+
+// expand substitutes ${var} with channel variables, as FreeSWITCH does with application data
+// (unknown variables become empty; ${strftime(...)} and other API calls are left alone).
+func (c *channel) expand(s string) string {
+	if !strings.Contains(s, "${") {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		name := s[i+2 : i+j]
+		b.WriteString(s[:i])
+		if strings.ContainsAny(name, "( ") {
+			b.WriteString(s[i : i+j+1])
+		} else {
+			v, _ := c.getVar(name)
+			b.WriteString(v)
+		}
+		s = s[i+j+1:]
 	}
 }

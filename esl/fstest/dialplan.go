@@ -106,9 +106,9 @@ func TraceDialplan(socketAddr string) *Dialplan {
 	d := NewDialplan()
 	for _, ctx := range []string{"default", "public"} {
 		d.Add(ctx, "5000", Socket(socketAddr))
-		d.Add(ctx, "5101", Answer(), Playback("tone_stream://%(500,0,440)"),
-			Action{"play_and_get_digits", "1 4 1 5000 # tone_stream://%(300,0,800) silence_stream://250 ivr_digits \\d+ 3000"},
-			Action{"log", "INFO got ${ivr_digits}"}, Hangup("NORMAL_CLEARING"))
+		d.Add(ctx, "5101", Answer(), Playback("tone_stream://%(1000,0,440)"),
+			Action{"play_and_get_digits", "1 4 2 8000 # tone_stream://%(300,0,800) silence_stream://250 ivr_digits \\d+ 3000"},
+			Action{"log", "INFO esl_trace_ivr got digits [${ivr_digits}]"}, Hangup("NORMAL_CLEARING"))
 		d.Add(ctx, "5201", Answer(), Park())
 		d.Add(ctx, "5202", Respond("486"))
 		d.Add(ctx, "5203", RingReady(), Sleep(60*time.Second))
