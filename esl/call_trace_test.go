@@ -23,7 +23,9 @@ func setupOutbound(t *testing.T, opts ServerOptions, fn func(ctx context.Context
 	}
 	b := &outboundBundle{results: make(chan error, 16)}
 	srv, err := Listen(context.Background(), "127.0.0.1:0", func(ctx context.Context, c *Call) {
-		b.results <- fn(ctx, c)
+		err := errors.New("handler stopped early: an assertion in it failed (see above)")
+		defer func() { b.results <- err }()
+		err = fn(ctx, c)
 	}, opts)
 	require.NoError(t, err)
 	t.Cleanup(func() {

@@ -393,6 +393,15 @@ func (c *Client) conn(ctx context.Context) (*conn, error) {
 		if cur != nil {
 			select {
 			case <-cur.Done():
+				// Dead but not yet noticed by the supervisor: retire it here so we wait for the
+				// next connection instead of spinning on this one.
+				c.mu.Lock()
+				if c.cur == cur {
+					c.cur = nil
+					c.up = make(chan struct{})
+				}
+				up = c.up
+				c.mu.Unlock()
 			default:
 				return cur, nil
 			}

@@ -138,10 +138,6 @@ func TestOriginateTimeoutsCallTimeoutIsIgnoredLegTimeoutIsAllotted(t *testing.T)
 	require.Equal(t, CauseAllottedTimeout, oe.Cause)
 	require.True(t, oe.Retryable())
 
-	go func() {
-		for range seen {
-		}
-	}()
 	require.NoError(t, c.Close())
 	require.NoError(t, <-results)
 }

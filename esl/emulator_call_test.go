@@ -32,7 +32,7 @@ func setupEmu(t *testing.T, opts esl.ServerOptions, handler func(ctx context.Con
 	b := &emuBundle{results: make(chan error, 16)}
 	opts.Logger = quiet()
 	srv, err := esl.Listen(context.Background(), "127.0.0.1:0", func(ctx context.Context, c *esl.Call) {
-		b.results <- handler(ctx, c)
+		runHandler(ctx, c, handler, b.results)
 	}, opts)
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -49,6 +49,14 @@ func setupEmu(t *testing.T, opts esl.ServerOptions, handler func(ctx context.Con
 	t.Cleanup(func() { _ = fs.Close() })
 	b.fs, b.srv = fs, srv
 	return b
+}
+
+// runHandler runs a test handler and reports how it ended on results, also when a require
+// inside it stopped its goroutine (runtime.Goexit), so no test waits for a handler that is gone.
+func runHandler(ctx context.Context, c *esl.Call, h func(context.Context, *esl.Call) error, results chan<- error) {
+	err := errors.New("handler stopped early: an assertion in it failed (see above)")
+	defer func() { results <- err }()
+	err = h(ctx, c)
 }
 
 func ctxFor(t *testing.T) context.Context {
@@ -167,7 +175,12 @@ func TestBridgeAndTransferAgainstTheEmulator(t *testing.T) {
 	ctx := ctxFor(t)
 	call, err := b.fs.PlaceCall(ctx, fstest.CallSpec{})
 	require.NoError(t, err)
-	require.NoError(t, <-b.results)
+	select {
+	case err := <-b.results:
+		require.NoError(t, err)
+	case <-ctx.Done():
+		t.Fatalf("handler did not finish; the caller saw %v", call.Events())
+	}
 	_, err = call.WaitFor(ctx, fstest.OnApp("endless_playback"))
 	require.NoError(t, err, "the transfer reached extension 5220")
 	call.Hangup("NORMAL_CLEARING")
