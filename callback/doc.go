@@ -1,7 +1,26 @@
-// Package callback turns callback requests (from a text, a flow step, the queue's press-2 key
-// or the HTTP API) into phone calls: validation, dedupe, scheduling, pacing, originate and
-// retries, durable through River jobs in PostgreSQL.
+// Package callback turns callback requests into phone calls, once.
+//
+// Requests come from four places, all ending in Service.Request:
+//
+//   - an inbound text ("CALL ME"): Service implements sms.CallbackRequester; the number called
+//     back is always the sender's, never one parsed from the text;
+//   - a flow's callback step and the queue's press-2 key: Service implements
+//     ivr.CallbackRegistrar (a queue position in the request's vars keeps the caller's place);
+//   - the HTTP API: Service.Handler serves POST /api/callbacks (JSON).
+//
+// Each request is validated before anything is dialed (request_validate.go): E.164 parse with
+// a default region, country and prefix allow/deny lists (premium-rate and international numbers
+// are refused by default: toll fraud), not opted out (sms's opt-out table), a per-number daily
+// limit. A number with a live request, or one made within the dedupe window, gets the same
+// callback again (dedupe across channels, serialised per number in PostgreSQL and backed by a
+// unique index). Every refusal is stored with its Reason code.
+//
+// An accepted request becomes a River job (dial_worker.go) scheduled inside the callback
+// calendar's open hours. The worker waits for the pacer (calls per second, concurrent
+// originates per FreeSWITCH node), writes the attempt row with a fixed origination_uuid and
+// only then sends `originate` through the esl pool: the customer's leg runs the callback flow
+// over the outbound socket (ivrd_flow=callback). Busy, no answer and rejected calls are tried
+// again with backoff up to MaxAttempts within the deadline; an invalid number stops at once;
+// after the last attempt the customer gets a text saying we tried and how to reach us. After a
+// crash, an attempt left in state dialing is reconciled with uuid_exists, never dialed again.
 package callback
-
-// Config is the callbacks: section of ivrd.yaml.
-type Config struct{}
