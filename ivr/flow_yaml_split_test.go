@@ -87,3 +87,27 @@ func TestSplitParseGivesTheSameTreeAsAWholeParse(t *testing.T) {
 		}
 	})
 }
+
+// FuzzSplitParse checks the split parse against the whole-file parse: whenever the split
+// succeeds, the whole file must parse to the same tree.
+//
+//	go test ./ivr -run '^$' -fuzz FuzzSplitParse -fuzztime 1m
+func FuzzSplitParse(f *testing.F) {
+	f.Add([]byte(genFlow(12)))
+	f.Add([]byte("steps:\n  a:\n    hangup:\n  b:\n    play: |\n      two\n      lines\n    next: a\n"))
+	f.Add([]byte("x: 1\nsteps:\n  # c\n  a: {hangup: }\n  b: &k\n    goto: a\nvars: {n: 1}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		split, ok := parseSplit(data)
+		if !ok {
+			return
+		}
+		whole, err := parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
+		if err != nil {
+			t.Fatalf("the split parse accepted what the whole parse refuses: %v", err)
+		}
+		a, b := astTrace(t, whole), astTrace(t, split)
+		if strings.Join(a, "\n") != strings.Join(b, "\n") {
+			t.Fatalf("different trees:\nwhole:\n%s\nsplit:\n%s", strings.Join(a, "\n"), strings.Join(b, "\n"))
+		}
+	})
+}
