@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+func init() {
+	register(command{
+		name:    "bench",
+		args:    "[--calls N] [--rate R] [--speed S]",
+		summary: "load test: the hotline over real ESL against the emulator (calls/s, DTMF-to-command p99, memory per call, leaks)",
+		run:     runBench,
+	})
+}
+
+// ivrd bench runs the runtime's own Go benchmark, BenchmarkHotlineCalls in package ivr (one
+// load test, not two that drift apart): the FreeSWITCH emulator places calls at a fixed rate
+// into ivrd's outbound socket over real TCP, each caller walks the shipped hotline (English,
+// balance, account number, confirm, text), and the benchmark reports calls/s, the most calls
+// up at once, the time from the key press that completes an entry to ivrd's next command
+// (p50/p99, as the switch sees it), ivrd's memory per call and goroutines left behind. The
+// command runs it with `go test` from the source tree and prints the figures against the
+// targets.
+
+// benchTarget is one figure and its goal.
+type benchTarget struct {
+	unit, label, goal string
+	ok                func(v float64) bool
+}
+
+var benchTargets = []benchTarget{
+	{"peak_calls", "calls up at once (peak)", ">= 5000", func(v float64) bool { return v >= 5000 }},
+	{"calls/s", "calls completed per second", ">= 500 new calls/s placed", nil},
+	{"dtmf_p50_ms", "DTMF -> next command p50 (ms)", "", nil},
+	{"dtmf_p99_ms", "DTMF -> next command p99 (ms)", "< 5", func(v float64) bool { return v < 5 }},
+	{"ivrd_KB/call", "ivrd memory per call (KB)", "< 64", func(v float64) bool { return v < 64 }},
+	{"process_KB/call", "whole process per call, emulator included (KB)", "", nil},
+	{"ivrd_goroutines/call", "ivrd goroutines per call", "", nil},
+	{"leaked_goroutines", "goroutines left after the calls", "0", func(v float64) bool { return v == 0 }},
+	{"failed_calls", "calls that failed", "0", func(v float64) bool { return v == 0 }},
+}
+
+func runBench(ctx context.Context, env *cmdEnv, args []string) error {
+	fs := flag.NewFlagSet("ivrd bench", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	calls := fs.Int("calls", 20000, "calls to place in all")
+	rate := fs.Float64("rate", 500, "new calls per second")
+	speed := fs.Float64("speed", 5, "how much faster than real time the emulated prompts play (5: a hotline call lasts about 10 s, so 500 calls/s keep about 5,000 up)")
+	src := fs.String("src", "", "ivrd's source tree (default: the folder holding go.mod, from the current folder up)")
+	verbose := fs.Bool("v", false, "show the benchmark's own output")
+	if err := fs.Parse(args); err != nil {
+		return flagError(err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q; usage: ivrd bench [--calls N] [--rate R] [--speed S]", fs.Args())
+	}
+	root := *src
+	if root == "" {
+		var err error
+		if root, err = moduleRoot(); err != nil {
+			return err
+		}
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return errors.New("ivrd bench runs the runtime's Go benchmark and needs the Go toolchain on PATH (./run deps installs it)")
+	}
+	fmt.Fprintf(env.stdout, "Running BenchmarkHotlineCalls (package ivr): %d calls at %.0f/s, prompts at %gx speed ...\n", *calls, *rate, *speed)
+	cmd := exec.CommandContext(ctx, goBin, "test", "./ivr", "-run", "^$", "-bench", "^BenchmarkHotlineCalls$",
+		"-benchtime", strconv.Itoa(*calls)+"x", "-count", "1", "-timeout", "60m")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), fmt.Sprintf("IVRD_BENCH_RATE=%g", *rate), fmt.Sprintf("IVRD_BENCH_SPEED=%g", *speed))
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("run go test: %w", err)
+	}
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- cmd.Wait(); pw.Close() }()
+	var all strings.Builder
+	figures := map[string]float64{}
+	var notes []string
+	sc := bufio.NewScanner(pr)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		all.WriteString(line + "\n")
+		if *verbose {
+			fmt.Fprintln(env.stdout, line)
+		}
+		if strings.HasPrefix(line, "BenchmarkHotlineCalls") {
+			parseBenchLine(line, figures)
+		} else if t := strings.TrimSpace(line); strings.HasPrefix(t, "runtime_bench_test.go:") || strings.Contains(t, "B/call") {
+			notes = append(notes, t)
+		}
+	}
+	if err := <-waitErr; err != nil || len(figures) == 0 {
+		if !*verbose {
+			fmt.Fprint(env.stdout, all.String())
+		}
+		return fmt.Errorf("the benchmark failed (%v); its output is above", err)
+	}
+	fmt.Fprintf(env.stdout, "\n%d calls at %.0f/s on %d CPUs, %s\n\n", *calls, *rate, numCPU(), time.Since(start).Round(time.Second))
+	printBenchTable(env.stdout, figures)
+	if len(notes) > 0 && !*verbose {
+		fmt.Fprintln(env.stdout, "\nDetails:")
+		for _, n := range notes {
+			fmt.Fprintln(env.stdout, "  "+n)
+		}
+	}
+	return nil
+}
+
+// parseBenchLine reads "BenchmarkX-2  N  v1 unit1  v2 unit2 ..." into figures by unit.
+func parseBenchLine(line string, figures map[string]float64) {
+	f := strings.Fields(line)
+	for i := 2; i+1 < len(f); i += 2 {
+		if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+			figures[f[i+1]] = v
+		}
+	}
+}
+
+func printBenchTable(w io.Writer, figures map[string]float64) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FIGURE\tMEASURED\tTARGET\t")
+	for _, t := range benchTargets {
+		v, ok := figures[t.unit]
+		if !ok {
+			continue
+		}
+		verdict := ""
+		if t.ok != nil {
+			verdict = "ok"
+			if !t.ok(v) {
+				verdict = "MISSED"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.label, strconv.FormatFloat(v, 'f', -1, 64), t.goal, verdict)
+	}
+	_ = tw.Flush()
+}
+
+// moduleRoot finds the folder holding ivrd's go.mod, from the current folder up.
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/ivrd/ivrd") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("ivrd bench runs the runtime's Go benchmark from ivrd's source tree: run it in the source folder or give --src")
+		}
+		dir = parent
+	}
+}
+
+func numCPU() int { return runtime.NumCPU() }
