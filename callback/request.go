@@ -141,17 +141,17 @@ func (s *Service) Request(ctx context.Context, r Request) (Receipt, error) {
 			return err
 		}
 		var ahead int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM callback_request WHERE state IN ('waiting', 'dialing') AND eta <= $1 + $2::interval`,
-			start, fmt.Sprintf("%d seconds", int(s.cfg.PerCallEstimate.Seconds()))).Scan(&ahead); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM callback_request WHERE state IN ('waiting', 'dialing') AND not_before <= $1`,
+			start).Scan(&ahead); err != nil {
 			return fmt.Errorf("count callbacks ahead: %w", err)
 		}
 		eta := start.Add(time.Duration(ahead) * s.cfg.PerCallEstimate / time.Duration(max(1, s.cfg.MaxPerNode)))
 		priority := r.Priority
 		err = tx.QueryRow(ctx, `INSERT INTO callback_request (source, source_key, number, raw_number, state, lang, queue, topic,
-			priority, position, calendar, call_id, eta, deadline, created_at)
-			VALUES ($1, $2, $3, $4, 'waiting', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			priority, position, calendar, call_id, not_before, eta, deadline, created_at)
+			VALUES ($1, $2, $3, $4, 'waiting', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
 			r.Source, key, e164, raw, r.Lang, r.Queue, r.Topic, priority, r.Position, s.cfg.Calendar, r.CallID,
-			eta, now.Add(s.cfg.Deadline), now).Scan(&rc.ID)
+			start, eta, now.Add(s.cfg.Deadline), now).Scan(&rc.ID)
 		if err != nil {
 			return fmt.Errorf("store callback for %s: %w", e164, err)
 		}

@@ -19,6 +19,7 @@ CREATE TABLE callback_request (
     calendar      text NOT NULL DEFAULT '',
     call_id       text NOT NULL DEFAULT '',
     attempts      int NOT NULL DEFAULT 0,
+    not_before    timestamptz,
     eta           timestamptz,
     deadline      timestamptz,
     created_at    timestamptz NOT NULL,
