@@ -205,7 +205,7 @@ ivrd demo is running: the whole system on this machine, no FreeSWITCH needed.
   database               %[8]s
                          (%[9]s)
   flows                  %[10]s
-  text messages          printed here by the console SMS outbox
+  text messages          printed here by the console SMS outbox (no quiet hours or limits in the demo)
   demo bank API          http://%[7]s/demo/ (the hotline's caller and balance lookups):
 %[11]s
 %[15]sPlace a call from another terminal (in this folder):

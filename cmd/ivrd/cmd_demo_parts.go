@@ -16,6 +16,7 @@ import (
 	"github.com/ivrd/ivrd/esl"
 	"github.com/ivrd/ivrd/esl/fstest"
 	"github.com/ivrd/ivrd/ivr"
+	"github.com/ivrd/ivrd/sms"
 )
 
 // The pieces `ivrd demo` and `ivrd call --digits` share: the FreeSWITCH emulator with the
@@ -40,10 +41,15 @@ func demoQueues() map[string]*ivr.QueueConfig {
 }
 
 // demoConfig fills what the demo needs into cfg: queues with the emulator's agents when the
-// config has none.
+// config has none; with the console SMS outbox, no quiet hours and no per-number limits (the
+// demo's texts show at once, however often one tries).
 func demoConfig(cfg *config.Config) {
 	if len(cfg.Queues) == 0 {
 		cfg.Queues = demoQueues()
+	}
+	if cfg.SMS.Gateway == "" || cfg.SMS.Gateway == "console" {
+		cfg.SMS.QuietHours.Start, cfg.SMS.QuietHours.End = "", ""
+		cfg.SMS.Limits = sms.Limits{}
 	}
 }
 

@@ -51,13 +51,22 @@ func TestDemoRunsTheWholeSystemAndACallGoesThrough(t *testing.T) {
 	require.Equal(t, 0, code, callOut+errOut)
 	require.Contains(t, callOut, `hears: "Your available balance is 1234.56 USD.`)
 
+	// A text goes out through the database and River to the console outbox.
+	code, callOut, errOut = runCmdWithEnv(t, nil, "call", "--esl", m[1], "--password", m[2], "--caller", "+12125550101", "--digits", "1,1,2")
+	require.Equal(t, 0, code, callOut+errOut)
+	waitFor(t, &out, "(console SMS outbox) SMS 5000 -> +12125550101")
+	require.Contains(t, out.String(), "Example Bank: your available balance is 25310.75 USD")
+
 	urlFile := filepath.Join(data, demoURLFile)
 	var listOut string
 	for i := 0; i < 500 && !strings.Contains(listOut, "self-served"); i++ {
 		_, listOut, _ = runCmdWithEnv(t, nil, "calls", "list", "--database-file", urlFile)
 	}
-	require.Contains(t, listOut, "self-served", "the call record reaches the database")
-	id := regexp.MustCompile(`\s([0-9a-f-]{36})\s`).FindStringSubmatch(listOut)
+	for i := 0; i < 500 && strings.Count(listOut, "self-served") < 2; i++ {
+		_, listOut, _ = runCmdWithEnv(t, nil, "calls", "list", "--database-file", urlFile)
+	}
+	require.Equal(t, 2, strings.Count(listOut, "self-served"), "the call records reach the database: %s", listOut)
+	id := regexp.MustCompile(`\s([0-9a-f-]{36})\s+\+12125550199`).FindStringSubmatch(listOut)
 	require.Len(t, id, 2, listOut)
 	code, show, errOut := runCmdWithEnv(t, nil, "calls", "show", id[1], "--database-file", urlFile)
 	require.Equal(t, 0, code, errOut)
