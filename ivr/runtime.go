@@ -59,9 +59,11 @@ type Config struct {
 	// MaxSteps bounds the steps one call may run, so a broken flow cannot spin (default 1000).
 	MaxSteps int
 	// CommandTimeout bounds each channel command that does not wait for the caller (answer,
-	// set, hangup...) (default 10 s). Prompts and digit collection get their own generous
-	// deadline from their audio and timeouts.
+	// set, hangup...) (default 10 s).
 	CommandTimeout time.Duration
+	// MediaTimeout bounds one prompt, or one try of a menu or input, in case FreeSWITCH
+	// never reports its end (default 10 min).
+	MediaTimeout time.Duration
 	// Logger for the runtime (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -110,6 +112,9 @@ func NewRuntime(cfg Config) (*Runtime, error) {
 	}
 	if cfg.CommandTimeout <= 0 {
 		cfg.CommandTimeout = 10 * time.Second
+	}
+	if cfg.MediaTimeout <= 0 {
+		cfg.MediaTimeout = 10 * time.Minute
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

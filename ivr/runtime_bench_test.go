@@ -73,6 +73,8 @@ func BenchmarkHotlineCalls(b *testing.B) {
 		HTTP:   &http.Client{Transport: benchBank{}},
 		Texter: texterFunc(func(context.Context, sms.Text) (sms.Queued, error) { texts.Add(1); return sms.Queued{}, nil }),
 		Logger: slog.New(slog.DiscardHandler),
+		// A call whose prompt FreeSWITCH never reports finished fails in a minute, not ten.
+		MediaTimeout: time.Minute,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -128,7 +130,7 @@ func BenchmarkHotlineCalls(b *testing.B) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+			cctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 			defer cancel()
 			c, err := fs.PlaceCall(cctx, fstest.CallSpec{CallerNumber: fmt.Sprintf("+1555%07d", i), Script: script})
 			if err != nil {
@@ -147,6 +149,9 @@ func BenchmarkHotlineCalls(b *testing.B) {
 			latencies = append(latencies, lat...)
 			if err != nil || res.Cause != "NORMAL_CLEARING" {
 				failures++
+				if failures <= 3 {
+					b.Logf("call %s failed (%v, cause %s): %v", c.UUID(), err, res.Cause, c.Events())
+				}
 			}
 			mu.Unlock()
 		}()

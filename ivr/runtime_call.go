@@ -54,13 +54,9 @@ type frame struct {
 // maxSubflowDepth bounds nested call: steps (a flow calling itself forever).
 const maxSubflowDepth = 16
 
-// Durations that bound channel commands: quick ones get Config.CommandTimeout; prompts and
-// digit collection mediaTimeout; bridges and queues, which last as long as a conversation,
-// talkTimeout.
-const (
-	mediaTimeout = 30 * time.Minute
-	talkTimeout  = 12 * time.Hour
-)
+// talkTimeout bounds bridges and queues, which last as long as a conversation. Quick channel
+// commands get Config.CommandTimeout, prompts and digit collection Config.MediaTimeout.
+const talkTimeout = 12 * time.Hour
 
 func (rt *Runtime) newCall(ch Channel, opts CallOptions) *call {
 	clock := opts.Clock

@@ -193,7 +193,7 @@ func readBack(lang, entry, yes, no string) string {
 func (c *call) digits(ctx context.Context, col *Collect, notice []Media, min, max int, term string) (DigitsResult, error) {
 	timeout := orDefault(col.Timeout, DefaultMenuTimeout)
 	gap := orDefault(col.DigitTimeout, DefaultDigitTimeout)
-	pctx, cancel := context.WithTimeout(ctx, mediaTimeout)
+	pctx, cancel := context.WithTimeout(ctx, c.rt.cfg.MediaTimeout)
 	defer cancel()
 	if d := c.pending; d != "" {
 		c.pending = ""
@@ -233,7 +233,7 @@ func (c *call) playNotice(ctx context.Context, notice []Media) error {
 	if len(notice) == 0 {
 		return nil
 	}
-	pctx, cancel := context.WithTimeout(ctx, mediaTimeout)
+	pctx, cancel := context.WithTimeout(ctx, c.rt.cfg.MediaTimeout)
 	defer cancel()
 	if _, err := c.ch.Play(pctx, notice, ""); err != nil {
 		return fmt.Errorf("play notice: %w", err)

@@ -104,7 +104,7 @@ func (c *call) execPlay(ctx context.Context, s *Step) (*Step, error) {
 	if s.Play.BargeIn {
 		term = allDigits
 	}
-	pctx, cancel := context.WithTimeout(ctx, mediaTimeout)
+	pctx, cancel := context.WithTimeout(ctx, c.rt.cfg.MediaTimeout)
 	defer cancel()
 	d, err := c.ch.Play(pctx, media, term)
 	if err != nil {
