@@ -68,18 +68,19 @@ type Client struct {
 	opts     ClientOptions
 	log      *slog.Logger
 
-	mu          sync.Mutex
-	cur         *conn
-	up          chan struct{} // closed while cur is usable
-	subs        []*clientSub
-	jobs        map[string]chan *Event
-	lastErr     error
-	stats       ClientStats
-	lastSeq     uint64
-	lastCore    string
-	resumed     bool // first event after a reconnect not seen yet
-	filtersSent bool // filters are active on the current connection
-	chans       channelView
+	mu            sync.Mutex
+	cur           *conn
+	up            chan struct{} // closed while cur is usable
+	subs          []*clientSub
+	jobs          map[string]chan *Event
+	lastErr       error
+	stats         ClientStats
+	lastSeq       uint64
+	lastCore      string
+	resumed       bool // first event after a reconnect not seen yet
+	filtersSent   bool // filters are active on the current connection
+	connectedOnce bool
+	chans         channelView
 
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -189,6 +190,11 @@ func (c *Client) Close() error {
 
 // connect makes one connection attempt and, on success, installs it.
 func (c *Client) connect(ctx context.Context) error {
+	c.mu.Lock()
+	if c.connectedOnce {
+		c.resumed = true // the first event on the new connection marks a gap
+	}
+	c.mu.Unlock()
 	dctx, cancel := context.WithTimeout(ctx, c.opts.DialTimeout)
 	defer cancel()
 	cn, err := c.dial(dctx)
@@ -215,6 +221,7 @@ func (c *Client) connect(ctx context.Context) error {
 	default:
 	}
 	c.cur = cn
+	c.connectedOnce = true
 	close(c.up)
 	c.lastErr = nil
 	c.mu.Unlock()
@@ -332,7 +339,6 @@ func (c *Client) supervise() {
 				c.up = make(chan struct{})
 			}
 			c.lastErr = err
-			c.resumed = true
 			c.mu.Unlock()
 			c.log.Warn("esl: connection to FreeSWITCH lost; reconnecting", "err", err)
 		}

@@ -107,17 +107,21 @@ func (c *conn) close(err error) {
 			err = ErrClosed
 		}
 		c.err = err
-		_ = c.nc.Close()
+		if c.nc != nil {
+			_ = c.nc.Close()
+		}
+		close(c.done)
+		// Before the waiting commands learn of it, so they see the connection's owner
+		// (a call) already ended.
+		if c.onClose != nil {
+			c.onClose()
+		}
 		c.pmu.Lock()
 		p := c.pending
 		c.pending = nil
 		c.pmu.Unlock()
 		for _, ch := range p {
 			ch <- reply{err: err}
-		}
-		close(c.done)
-		if c.onClose != nil {
-			c.onClose()
 		}
 	})
 }

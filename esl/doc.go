@@ -36,10 +36,15 @@
 //     that closes mid-command fails that command at once with ErrClosed.
 //   - Dial's timeout covers the TCP connect, the wait for `auth/request` and the auth reply.
 //   - bgapi carries our own Job-UUID and waits for that BACKGROUND_JOB.
-//   - Each sendmsg carries `event-lock: true` and our own Event-UUID; completion is the
-//     CHANNEL_EXECUTE_COMPLETE whose Application-UUID echoes it (myevents carries no
+//   - Each sendmsg execute carries `event-lock: true` and our own Event-UUID; completion is
+//     the CHANNEL_EXECUTE_COMPLETE whose Application-UUID echoes it (myevents carries no
 //     PLAYBACK_STOP). One call's events are handled in socket order, which is Event-Sequence
-//     order.
+//     order. (The hangup sendmsg is not event-locked, as in FreeSWITCH's own examples: a lock
+//     would queue it behind the prompt it must cut short.)
+//   - Variables FreeSWITCH leaves set (read_terminator_used, originate_disposition, the
+//     collect variable) are cleared before the application that reports through them, so a
+//     failure never reports the previous run's values; set/unset sendmsgs are pipelined in
+//     front of the application, costing no extra round trip.
 //   - The outbound listener has a lifecycle: Server.Shutdown stops accepting, cancels the
 //     handlers' context, waits for calls, then hangs up what is left.
 //
