@@ -457,9 +457,10 @@ func (c *channel) flipCID() {
 	p.cidName, p.calleeName = p.calleeName, p.cidName
 	p.cidNumber, p.calleeNumber = p.calleeNumber, p.cidNumber
 	c.vars.set("channel_cid_flipped", "yes")
-	c.vars.set("call_uuid", c.uuid)
+	c.noDialplanHit = false
 	e := c.eventLocked("CALL_UPDATE", callSite{"switch_channel.c", "switch_channel_flip_cid", 3277},
 		[]Header{{"Direction", "RECV"}}, true, true, nil)
 	c.srv.fireLocked(e, c)
+	c.vars.set("call_uuid", c.uuid)
 	c.mu.Unlock()
 }

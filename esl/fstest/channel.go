@@ -17,6 +17,7 @@ const (
 	csHangup       = 10
 	csReporting    = 11
 	csDestroy      = 12
+	csNone         = 13
 )
 
 var stateNames = map[int]string{
@@ -122,7 +123,9 @@ type channel struct {
 	lastApp     string
 	lastArg     string
 	isLoopback  bool
-	ownsRunner  bool // a goroutine of its own runs the dialplan/script and calls finish
+	// noDialplanHit: an originated leg has not been through a dialplan yet (Channel-HIT-Dialplan false)
+	noDialplanHit bool
+	ownsRunner    bool // a goroutine of its own runs the dialplan/script and calls finish
 
 	peer       *channel // loopback partner
 	originator *channel // bridge legs: the caller that dialled them
@@ -165,7 +168,7 @@ func (s *Server) newChannel(uuid, name, direction string) *channel {
 	now := s.clock.Now()
 	c := &channel{
 		srv: s, uuid: uuid, name: name, direction: direction,
-		running: csNew, state: csNew, callState: "DOWN", answerState: "ringing",
+		running: csNone, state: csNew, callState: "DOWN", answerState: "ringing",
 		vars: newVarList(), created: now,
 		hungup: make(chan struct{}), answered: make(chan struct{}), early: make(chan struct{}),
 		ended: make(chan struct{}), destroyed: make(chan struct{}),
@@ -196,7 +199,7 @@ func (c *channel) eventLocked(name string, site callSite, pre []Header, withProf
 	e.add("Unique-ID", c.uuid)
 	e.add("Call-Direction", c.direction)
 	e.add("Presence-Call-Direction", c.direction)
-	e.add("Channel-HIT-Dialplan", "true")
+	e.add("Channel-HIT-Dialplan", strconv.FormatBool(!c.noDialplanHit))
 	if v, ok := c.vars.get("presence_id"); ok {
 		e.add("Channel-Presence-ID", v)
 	}
@@ -314,7 +317,7 @@ func (c *channel) setCallState(cs string) {
 	c.callState = cs
 	num := map[string]string{"DOWN": "0", "DIALING": "1", "RINGING": "2", "EARLY": "3", "ACTIVE": "4", "HANGUP": "10"}[cs]
 	e := c.eventLocked("CHANNEL_CALLSTATE", siteCallState,
-		[]Header{{"Original-Channel-Call-State", orig}, {"Channel-Call-State-Number", num}}, true, c.cause != "", nil)
+		[]Header{{"Original-Channel-Call-State", orig}, {"Channel-Call-State-Number", num}}, true, c.cause == "SYSTEM_SHUTDOWN", nil)
 	c.srv.fireLocked(e, c)
 	c.mu.Unlock()
 }
@@ -570,4 +573,48 @@ func (c *channel) hangupCause() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.cause
+}
+
+// fireCodecEvents fires the two CODEC events of a new channel (read codec, then write codec),
+// with the odd duplicate headers FreeSWITCH adds.
+func (c *channel) fireCodecEvents() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	codec, rate := c.codec, strconv.Itoa(c.rate)
+	br := strconv.Itoa(c.rate * 16)
+	if codec == "G722" || codec == "PCMU" || codec == "PCMA" {
+		br = "64000"
+	}
+	c.codec = ""
+	read := []Header{{"Channel-Read-Codec-Name", codec}, {"Channel-Read-Codec-Rate", rate}, {"Channel-Read-Codec-Bit-Rate", br}}
+	post := append(append([]Header{}, read...), Header{"channel-read-codec-name", codec},
+		Header{"channel-read-codec-rate", rate}, Header{"channel-read-codec-bit-rate", br})
+	e := c.eventLocked("CODEC", callSite{"switch_core_codec.c", "switch_core_session_set_read_codec", 279}, nil, false, false, post)
+	c.srv.fireLocked(e, c)
+	write := []Header{{"Channel-Write-Codec-Name", codec}, {"Channel-Write-Codec-Rate", rate}, {"Channel-Write-Codec-Bit-Rate", br}}
+	post = append(append(append([]Header{}, read...), write...), Header{"Channel-Write-Codec-Name", codec},
+		Header{"Channel-Write-Codec-Rate", rate}, Header{"Channel-Write-codec-bit-rate", br})
+	e = c.eventLocked("CODEC", callSite{"switch_core_codec.c", "switch_core_session_set_write_codec", 450}, nil, false, false, post)
+	c.srv.fireLocked(e, c)
+	c.codec = codec
+}
+
+// rename gives a new channel its origination_uuid (CHANNEL_UUID with Old-Unique-ID) and final name.
+func (c *channel) rename(uuid, name string) {
+	s := c.srv
+	c.mu.Lock()
+	old := c.uuid
+	s.mu.Lock()
+	delete(s.channels, old)
+	c.uuid, c.prof.uuid = uuid, uuid
+	s.channels[uuid] = c
+	s.mu.Unlock()
+	c.name, c.prof.chanName = name, name
+	c.state = csInit
+	if old != uuid {
+		e := c.eventLocked("CHANNEL_UUID", callSite{"switch_core_session.c", "switch_core_session_set_uuid", 2051},
+			[]Header{{"Old-Unique-ID", old}}, true, true, nil)
+		s.fireLocked(e, c)
+	}
+	c.mu.Unlock()
 }

@@ -18,8 +18,6 @@ import (
 // knownGaps are transcripts whose scenario the emulator does not reproduce (yet), with the
 // reason. They still run: a gap that starts to match fails the test so the table stays honest.
 var knownGaps = map[string]string{
-	"04_event_plain_ALL_ivr_call": "event plain ALL of a whole loopback call: the interleaving of both legs' " +
-		"~60 events (CODEC, CHANNEL_UUID, CALL_UPDATE, CALLSTATE of two threads) is FreeSWITCH-thread timing, not reproduced event for event",
 	"11_originate_outcomes_sofia": "SIP self-calls are emulated as two legs with the right causes, but not their ~60 SIP/RTP/SDP " +
 		"variables (sip_from_uri, rtp_local_sdp_str, media flows, ...) on CHANNEL_HANGUP_COMPLETE; SIP outcomes per endpoint are checked by TestEndpointOutcomes",
 	"34_outbound_bridge_sip_caller_sip_agents": "the caller is a real SIP leg (sofia self-call into ext 5000); " +
@@ -314,7 +312,13 @@ func (r *replayer) learnUUIDs(i int) {
 	if wm := uuidRe.FindString(w.body); wm != "" && strings.HasPrefix(w.body, "+OK ") {
 		pairs = append(pairs, [2]string{wm, uuidRe.FindString(g.body)})
 	}
+	if describe(w) != describe(g) {
+		return // not the same message (e.g. legs interleaved differently): learn nothing from it
+	}
 	for _, p := range pairs {
+		if normalize(p[0]) != "<uuid>" {
+			continue // a uuid the client chose is the same in both
+		}
 		if p[0] != "" && p[1] != "" && p[0] != p[1] && uuidRe.MatchString(p[0]) {
 			r.uuids[p[0]] = p[1]
 		}

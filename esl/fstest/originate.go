@@ -291,9 +291,9 @@ func (s *Server) newLoopbackLeg(rest string, vars []Header, o dialOptions) (*cha
 		// inside a running channel a loopback leg without /XML inherits the caller's inline dialplan
 		return nil, "DESTINATION_OUT_OF_ORDER"
 	}
-	aUUID, ok := lookupVar(vars, "origination_uuid")
-	if !ok || aUUID == "" || s.channel(aUUID) != nil {
-		aUUID = newUUID()
+	aUUID, givenUUID := lookupVar(vars, "origination_uuid")
+	if !givenUUID || aUUID == "" || s.channel(aUUID) != nil {
+		givenUUID = false
 	}
 	cidNum, cidName := o.cidNumber, o.cidName
 	if o.originator != nil {
@@ -311,13 +311,22 @@ func (s *Server) newLoopbackLeg(rest string, vars []Header, o dialOptions) (*cha
 	if o.wideband {
 		rate = 16000
 	}
-	a := s.newChannel(aUUID, "loopback/"+ext+"-a", "outbound")
+	// the A-leg is born with a random uuid and the dial string as its name, gets its codecs,
+	// then its origination_uuid and final name (CHANNEL_UUID)
+	a := s.newChannel(newUUID(), "loopback/"+rest+"-a", "outbound")
+	a.noDialplanHit = true
+	a.isLoopback = true
+	a.codec, a.rate, a.audioRate = "L16", rate, rate
+	a.fireCodecEvents()
+	if !givenUUID {
+		aUUID = a.uuid
+	}
+	finalA := "loopback/" + ext + "-a"
+	a.name = finalA
 	b := s.newChannel(newUUID(), "loopback/"+ext+"-b", "inbound")
-	a.isLoopback, b.isLoopback = true, true
+	b.isLoopback = true
 	a.peer, b.peer = b, a
-	a.codec, b.codec = "L16", "L16"
-	a.rate, b.rate = rate, rate
-	a.audioRate, b.audioRate = rate, rate
+	b.codec, b.rate, b.audioRate = "L16", rate, rate
 
 	// A-leg (the originated leg)
 	a.prof = profile{direction: "outbound", logicalDirection: "outbound", dialplan: "xml",
@@ -339,9 +348,10 @@ func (s *Server) newLoopbackLeg(rest string, vars []Header, o dialOptions) (*cha
 		av.set("read_rate", strconv.Itoa(rate))
 		av.set("write_codec", "L16")
 		av.set("write_rate", strconv.Itoa(rate))
-		av.set("channel_name", a.name)
-		av.set("uuid", a.uuid)
-		av.set("call_uuid", a.uuid)
+		av.set("channel_name", finalA)
+		av.set("uuid", aUUID)
+		av.set("call_uuid", aUUID)
+		a.rename(aUUID, finalA)
 		for _, h := range vars {
 			av.set(h.Name, h.Value)
 		}
@@ -351,6 +361,7 @@ func (s *Server) newLoopbackLeg(rest string, vars []Header, o dialOptions) (*cha
 		av.set("loopback_leg", "A")
 	} else {
 		orig := o.originator
+		a.rename(aUUID, finalA)
 		av.set("direction", "outbound")
 		av.set("is_outbound", "true")
 		av.set("uuid", a.uuid)
@@ -422,10 +433,14 @@ func (s *Server) newLoopbackLeg(rest string, vars []Header, o dialOptions) (*cha
 	actions, found, ctxOK := s.dialplan.lookup(context, ext)
 	a.fireBare("CHANNEL_OUTGOING", siteOutgoing)
 	a.setRunning(csInit)
+	b.fireCodecEvents()
 	a.fireCreate()
 	a.fire("CHANNEL_ORIGINATE", siteOriginate)
 	b.setRunning(csInit)
 	b.fireCreate()
+	b.mu.Lock()
+	b.running = csRouting
+	b.mu.Unlock()
 	b.setCallState("RINGING")
 	b.setRunning(csRouting)
 	a.setRunning(csRouting)
