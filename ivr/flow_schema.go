@@ -77,6 +77,7 @@ func Schema() []byte {
 	defs["step"] = map[string]any{"description": "a step: exactly one action key plus next:", "oneOf": steps}
 
 	root := objectSchema(flowFields)
+	root["patternProperties"] = map[string]any{"^x-": map[string]any{"description": "free space for YAML anchors, ignored"}}
 	root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
 	root["title"] = "ivrd flow"
 	root["description"] = "An ivrd IVR flow. Format reference: flows/README.md"
