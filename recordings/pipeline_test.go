@@ -74,7 +74,8 @@ func (b *testBundle) client(t testing.TB, start bool) *river.Client[pgx.Tx] {
 	return c
 }
 
-// waitDelivery waits until the delivery of recording id to dest is no longer pending.
+// waitDelivery waits until the delivery of recording id to dest is no longer pending. The
+// limit is only a guard against a hang: decoders run niced, so on a busy machine they are slow.
 func (b *testBundle) waitDelivery(t testing.TB, id int64, dest string) Delivery {
 	t.Helper()
 	var got Delivery
@@ -88,7 +89,7 @@ func (b *testBundle) waitDelivery(t testing.TB, id int64, dest string) Delivery 
 			}
 		}
 		return false
-	}, 60*time.Second, 20*time.Millisecond, "delivery of recording %d to %s never settled", id, dest)
+	}, 5*time.Minute, 20*time.Millisecond, "delivery of recording %d to %s never settled", id, dest)
 	return got
 }
 
@@ -126,7 +127,7 @@ func (w *webhookSink) wait(t testing.TB, n int) []WebhookArgs {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		return len(w.events) >= n
-	}, 30*time.Second, 10*time.Millisecond)
+	}, 2*time.Minute, 10*time.Millisecond)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]WebhookArgs(nil), w.events...)

@@ -68,6 +68,7 @@ func (w *Watcher) Run(ctx context.Context, events <-chan *esl.Event) error {
 }
 
 func (w *Watcher) handle(ctx context.Context, e *esl.Event) {
+	w.Log.Debug("recordings: event", "name", e.Name(), "uuid", e.UUID(), "path", e.Get("Record-File-Path"), "seq", e.Seq())
 	path := e.Get("Record-File-Path")
 	key := e.UUID() + "\x00" + path
 	switch e.Name() {

@@ -82,7 +82,7 @@ func TestRetentionRunsAsARiverJob(t *testing.T) {
 		ds, err := b.pipe.Store().Deletions(ctx, 10)
 		require.NoError(t, err)
 		return len(ds) == 1 && ds[0].CallID == "call-expired"
-	}, 30*time.Second, 20*time.Millisecond)
+	}, 2*time.Minute, 20*time.Millisecond)
 	_, err = os.Stat(c.Path)
 	require.True(t, os.IsNotExist(err))
 }
