@@ -175,4 +175,3 @@ func TestBadRecordingsFromTheSwitchAreQAFailures(t *testing.T) {
 	require.NoError(t, b.pool.QueryRow(ctx, `select count(*) from river_job where kind = 'recording_forward'`).Scan(&jobs))
 	require.Zero(t, jobs, "bad recordings are not forwarded")
 }
-
