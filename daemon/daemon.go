@@ -17,6 +17,7 @@ import (
 	"github.com/ivrd/ivrd/esl"
 	"github.com/ivrd/ivrd/ivr"
 	"github.com/ivrd/ivrd/metrics"
+	"github.com/ivrd/ivrd/recordings"
 	"github.com/ivrd/ivrd/web"
 )
 
@@ -161,7 +162,7 @@ func New(opts Options) (*Daemon, error) {
 			rcfg.Texter = d.db.sms.Sender
 		}
 	}
-	rcfg.OnCallEnded = append([]func(context.Context, *ivr.CallRecord){d.callEnded}, opts.OnCallEnded...)
+	rcfg.OnCallEnded = append([]func(context.Context, *ivr.CallRecord){d.callEnded, d.submitRecordings}, opts.OnCallEnded...)
 	if d.rt, err = ivr.NewRuntime(rcfg); err != nil {
 		d.closeDB()
 		return nil, err
@@ -197,6 +198,9 @@ func (d *Daemon) Start(ctx context.Context) error {
 		if d.db != nil {
 			d.mountSMS()
 			d.web.AddCheck(web.CheckDatabase, d.db.check)
+			if d.db.recordings != nil {
+				d.web.Mount("GET /api/qa/{call}", recordings.NewHandler(d.db.recordings.Store(), d.log.With("component", "qa-api")))
+			}
 		}
 		if len(d.cfg.FreeSWITCH) > 0 {
 			d.web.AddCheck(web.CheckFreeSWITCH, d.checkFreeSWITCH)

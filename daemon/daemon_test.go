@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +25,7 @@ import (
 	"github.com/ivrd/ivrd/esl"
 	"github.com/ivrd/ivrd/esl/fstest"
 	"github.com/ivrd/ivrd/ivr"
+	"github.com/ivrd/ivrd/recordings"
 	"github.com/ivrd/ivrd/store/pgtest"
 	"github.com/ivrd/ivrd/web"
 )
@@ -363,4 +366,66 @@ func (l *syncLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// recordFlow records the whole call, plays a tone and hangs up.
+const recordFlow = `flow: hello
+steps:
+  start:
+    record: {}
+    next: tone
+  tone:
+    play: tone_stream://%(3000,0,440)
+    next: end
+  end:
+    hangup:
+`
+
+func TestRecordingsGoToTheQADestinationThroughTheJobQueue(t *testing.T) {
+	t.Parallel()
+	got := make(chan string, 4)
+	qa := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got <- r.Header.Get("Idempotency-Key") + " " + strconv.Itoa(len(body)) + " " + r.Header.Get("Content-Type")
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(qa.Close)
+
+	ctx := context.Background()
+	fs, err := fstest.Start(ctx, fstest.Options{Clock: fstest.ScaledClock(50)})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = fs.Close() })
+	dir, recDir := t.TempDir(), t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "hello.yaml"), []byte(recordFlow), 0o644))
+	url := pgtest.NewDatabase(t)
+	cfg := &config.Config{
+		Listen:   config.Listen{Outbound: "127.0.0.1:0", HTTP: "127.0.0.1:0"},
+		Database: config.Database{URL: url},
+		Flows:    config.Flows{Dir: dir, Default: "hello"},
+		Recordings: recordings.Config{Dir: recDir, Offline: recordings.OfflineConfig{Disabled: true},
+			Destinations: []recordings.Destination{{Name: "qa", Type: recordings.DestHTTP, Endpoint: recordings.Endpoint{URL: qa.URL}}}},
+	}
+	d, err := daemon.New(daemon.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler), Clock: fs.Clock()})
+	require.NoError(t, err)
+	require.NoError(t, d.Start(ctx))
+	t.Cleanup(func() { _ = d.Stop(context.Background()) })
+	fs.Dialplan().SetFallback("default", fstest.Socket(d.OutboundAddr()))
+	eventually(t, "database ready", d.DatabaseReady)
+
+	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	c, err := fs.PlaceCall(cctx, fstest.CallSpec{CalledNumber: "5000"})
+	require.NoError(t, err)
+	_, err = c.Wait(cctx)
+	require.NoError(t, err)
+	select {
+	case req := <-got:
+		require.Regexp(t, `^\S+ \d{4,} multipart/form-data`, req, "the WAV went to the QA endpoint")
+	case <-cctx.Done():
+		t.Fatal("the recording never reached the QA destination")
+	}
+	resp, err := http.Get("http://" + d.HTTPAddr() + "/api/qa/" + c.UUID())
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, "application/json", resp.Header.Get("Content-Type"), "the QA API is mounted (no score yet: the destination only stores)")
 }

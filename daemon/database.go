@@ -20,13 +20,28 @@ import (
 
 	"github.com/ivrd/ivrd/config"
 	"github.com/ivrd/ivrd/ivr"
+	"github.com/ivrd/ivrd/recordings"
 	"github.com/ivrd/ivrd/sms"
 	"github.com/ivrd/ivrd/store"
 )
 
 // MigrationSets are the schemas the daemon applies at start (after store's core set and
-// River's): the call records and the SMS tables.
-var MigrationSets = []store.MigrationSet{ivr.Migrations, sms.Migrations}
+// River's): the call records, the SMS tables and the recordings' QA tables.
+var MigrationSets = []store.MigrationSet{ivr.Migrations, sms.Migrations, recordings.Migrations}
+
+// minLevel drops records below min (River logs every job at info).
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= m.min && m.Handler.Enabled(ctx, l)
+}
+
+func (m minLevel) WithAttrs(a []slog.Attr) slog.Handler { return minLevel{m.Handler.WithAttrs(a), m.min} }
+
+func (m minLevel) WithGroup(n string) slog.Handler { return minLevel{m.Handler.WithGroup(n), m.min} }
 
 // DatabaseURL resolves database.url / database.url_file of cfg ("" when neither is set).
 func DatabaseURL(cfg *config.Config) (string, error) {
@@ -57,6 +72,8 @@ type database struct {
 	records *ivr.CallRecordWriter
 	sms     *sms.Service
 	river   *river.Client[pgx.Tx]
+	// recordings is the QA pipeline (nil when recordings: is not configured).
+	recordings *recordings.Pipeline
 
 	ready   atomic.Bool
 	lastErr atomic.Pointer[string]
@@ -95,11 +112,18 @@ func newDatabase(url string, cfg *config.Config, consoleOut io.Writer, log *slog
 	}
 	workers := river.NewWorkers()
 	d.sms.AddWorkers(workers)
-	d.river, err = river.NewClient(riverpgxv5.New(d.pool), &river.Config{
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 20}},
-		Workers: workers,
-		Logger:  log.With("component", "river"),
-	})
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 20}}
+	if recordingsConfigured(cfg.Recordings) {
+		if d.recordings, err = newRecordings(cfg.Recordings, d.pool, workers, queues, log.With("component", "recordings")); err != nil {
+			d.pool.Close()
+			return nil, err
+		}
+	}
+	rcfg := &river.Config{Queues: queues, Workers: workers, Logger: slog.New(minLevel{log.With("component", "river").Handler(), slog.LevelWarn})}
+	if d.recordings != nil {
+		rcfg.RetryPolicy = d.recordings.RetryPolicy()
+	}
+	d.river, err = river.NewClient(riverpgxv5.New(d.pool), rcfg)
 	if err != nil {
 		d.pool.Close()
 		return nil, fmt.Errorf("job queue: %w", err)
