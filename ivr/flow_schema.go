@@ -27,7 +27,7 @@ func Schema() []byte {
 			"description": "a prompt key, a sound file (.wav ...), a stream URL (tone_stream://...), text to speak, or one of say:/silence:/prompt:/file:",
 			"anyOf": []any{
 				map[string]any{"type": "string", "minLength": 1},
-				withCount(objectSchema(audioFields), 1, 1),
+				withCount(objectSchema(audioFields), 1, 2), // one of say/silence/prompt/file, and lang
 			},
 		},
 		"audio": map[string]any{
