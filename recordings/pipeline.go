@@ -172,7 +172,8 @@ func (p *Pipeline) RetryPolicy() river.ClientRetryPolicy { return RetryPolicy{Ba
 // recording gets one job per destination, enqueued in the same transaction; a bad one (missing,
 // header only, broken, wrong length) is stored as a QA failure with its reason, is not
 // forwarded, and Submit returns its *CheckError with the stored recording. Submitting the same
-// call again (RECORD_STOP, then hangup) returns the stored recording and enqueues nothing.
+// call and file again (RECORD_STOP, then hangup) returns the stored recording and enqueues
+// nothing.
 func (p *Pipeline) Submit(ctx context.Context, client *river.Client[pgx.Tx], call Call) (*Recording, error) {
 	if call.CallID == "" {
 		return nil, errors.New("submit recording: call has no id")

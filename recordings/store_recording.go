@@ -108,7 +108,7 @@ func insertRecording(ctx context.Context, tx pgx.Tx, r *Recording) (*Recording, 
 	row := tx.QueryRow(ctx, `insert into recording (call_id, caller, agent, queue, flow_path, language, started_at,
 		call_duration_ms, audio_duration_ms, file_path, size_bytes, sha256, sample_rate, channels, check_status, check_detail)
 		values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
-		on conflict (call_id) do nothing
+		on conflict (call_id, file_path) do nothing
 		returning `+recordingColumns,
 		r.CallID, r.Caller, r.Agent, r.Queue, r.FlowPath, r.Language, r.Start, r.Duration.Milliseconds(),
 		r.AudioDuration.Milliseconds(), r.Path, r.Size, r.SHA256, r.SampleRate, r.Channels, r.CheckStatus, r.CheckDetail)
@@ -119,7 +119,7 @@ func insertRecording(ctx context.Context, tx pgx.Tx, r *Recording) (*Recording, 
 	if !errors.Is(err, ErrNotFound) {
 		return nil, false, fmt.Errorf("store recording of call %s: %w", r.CallID, err)
 	}
-	stored, err = scanRecording(tx.QueryRow(ctx, `select `+recordingColumns+` from recording where call_id = $1`, r.CallID))
+	stored, err = scanRecording(tx.QueryRow(ctx, `select `+recordingColumns+` from recording where call_id = $1 and file_path = $2`, r.CallID, r.Path))
 	if err != nil {
 		return nil, false, fmt.Errorf("load recording of call %s: %w", r.CallID, err)
 	}
@@ -135,9 +135,11 @@ func (s *Store) Recording(ctx context.Context, id int64) (*Recording, error) {
 	return r, nil
 }
 
-// RecordingByCall loads the recording of a call.
+// RecordingByCall loads the recording of a call (its latest, if it was recorded to several
+// files).
 func (s *Store) RecordingByCall(ctx context.Context, callID string) (*Recording, error) {
-	r, err := scanRecording(s.pool.QueryRow(ctx, `select `+recordingColumns+` from recording where call_id = $1`, callID))
+	r, err := scanRecording(s.pool.QueryRow(ctx, `select `+recordingColumns+` from recording where call_id = $1
+		order by id desc limit 1`, callID))
 	if err != nil {
 		return nil, fmt.Errorf("load recording of call %q: %w", callID, err)
 	}

@@ -1,8 +1,10 @@
 -- recording: one row per call recording, good or bad. check_status is 'ok' or the reason the
--- file failed its check (missing, empty, invalid, format, duration).
+-- file failed its check (missing, empty, invalid, format, duration). A call may be recorded to
+-- several files (a flow that stops and starts recording); submitting the same file twice is a
+-- no-op.
 create table recording (
     id                bigserial primary key,
-    call_id           text not null unique,
+    call_id           text not null,
     caller            text not null default '',
     agent             text not null default '',
     queue             text not null default '',
@@ -19,7 +21,8 @@ create table recording (
     check_status      text not null,
     check_detail      text not null default '',
     created_at        timestamptz not null default now(),
-    deleted_at        timestamptz
+    deleted_at        timestamptz,
+    unique (call_id, file_path)
 );
 create index recording_started_at on recording (started_at) where deleted_at is null;
 
