@@ -58,6 +58,7 @@ func (k *keepPlace) RegisterCallback(ctx context.Context, req CallbackRequest) (
 			en.parkStop()
 		}
 		delete(q.parked, req.CallID)
+		en.parked = false
 		en.callback = &CallbackTurn{Queue: q.name, ReceiptID: rec.ID, Number: req.Number, CallID: req.CallID,
 			Position: pos, BookedAt: k.e.clock.Now()}
 		q.stats.callbacks++

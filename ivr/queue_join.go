@@ -115,7 +115,11 @@ func (w *queueWait) waited() time.Duration { return w.clock.Now().Sub(w.start) }
 
 func (w *queueWait) run(ctx context.Context) (QueueResult, error) {
 	cfg := w.q.cfg // read-only after NewQueueEngine
-	maxWait := orDefault(w.req.MaxWait, cfg.MaxWait)
+	// The flow step's limit and the queue's: the shorter applies.
+	maxWait := w.req.MaxWait
+	if cfg.MaxWait > 0 && (maxWait == 0 || cfg.MaxWait < maxWait) {
+		maxWait = cfg.MaxWait
+	}
 	hold := w.req.Hold
 	if hold == nil {
 		hold = &Hold{}
