@@ -196,7 +196,9 @@ func TestQueuePlaysPromotionsAndAnnouncementsOnScheduleAndCountsTheAbandon(t *te
 	c := b.place(t, "101")
 	waitEvent(t, c, "music", isMusic)
 	var heard []string
-	say := func(e fstest.CallEvent) bool { return e.Kind == fstest.KindPlayback && strings.Contains(e.Data, "say:") }
+	say := func(e fstest.CallEvent) bool {
+		return e.Kind == fstest.KindPlayback && strings.Contains(e.Data, "say:")
+	}
 	for _, want := range [][]string{
 		{"Promo"},                       // 30 s
 		{"Thanks for waiting", "Promo"}, // 60 s: announcement (with the position), then the promotion
