@@ -29,7 +29,7 @@ func (s *Server) api(c *conn, line string) string {
 	case "originate":
 		return s.apiOriginate(args, nil)
 	case "uuid_exists":
-		if s.channel(firstField(args)) != nil {
+		if s.apiChannel(firstField(args)) != nil {
 			return "true"
 		}
 		return "false"
@@ -40,7 +40,7 @@ func (s *Server) api(c *conn, line string) string {
 		if len(f) < 2 {
 			return "-USAGE: <uuid> <var>\n"
 		}
-		ch := s.channel(f[0])
+		ch := s.apiChannel(f[0])
 		if ch == nil {
 			return "-ERR No such channel!\n"
 		}
@@ -53,7 +53,7 @@ func (s *Server) api(c *conn, line string) string {
 		if len(f) < 2 || f[1] == "" {
 			return "-USAGE: <uuid> <var> [value]\n"
 		}
-		ch := s.channel(f[0])
+		ch := s.apiChannel(f[0])
 		if ch == nil {
 			return "-ERR No such channel!\n"
 		}
@@ -68,7 +68,7 @@ func (s *Server) api(c *conn, line string) string {
 		if len(f) < 2 {
 			return "-USAGE: <uuid> <dtmf_data>\n"
 		}
-		ch := s.channel(f[0])
+		ch := s.apiChannel(f[0])
 		if ch == nil {
 			return "-ERR no such channel\n"
 		}
@@ -94,7 +94,7 @@ func (s *Server) api(c *conn, line string) string {
 		if len(f) < 2 {
 			return "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n"
 		}
-		ch := s.channel(f[0])
+		ch := s.apiChannel(f[0])
 		if ch == nil {
 			return "-ERR invalid uuid\n"
 		}
@@ -112,7 +112,7 @@ func (s *Server) api(c *conn, line string) string {
 		if len(f) < 2 {
 			return "-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n"
 		}
-		ch := s.channel(f[0])
+		ch := s.apiChannel(f[0])
 		if ch == nil {
 			return "-ERR No such channel!\n"
 		}
@@ -137,7 +137,7 @@ func (s *Server) api(c *conn, line string) string {
 		if len(f) < 2 {
 			return "-USAGE: <uuid> <other_uuid>\n"
 		}
-		a, b := s.channel(f[0]), s.channel(f[1])
+		a, b := s.apiChannel(f[0]), s.apiChannel(f[1])
 		if a == nil || b == nil {
 			return "-ERR Invalid uuid\n"
 		}
@@ -146,14 +146,14 @@ func (s *Server) api(c *conn, line string) string {
 	case "uuid_record":
 		return s.apiUUIDRecord(args)
 	case "uuid_answer":
-		ch := s.channel(firstField(args))
+		ch := s.apiChannel(firstField(args))
 		if ch == nil {
 			return "-ERR No such channel!\n"
 		}
 		ch.appAnswer()
 		return "+OK\n"
 	case "uuid_break":
-		ch := s.channel(firstField(args))
+		ch := s.apiChannel(firstField(args))
 		if ch == nil {
 			return "-ERR No such channel!\n"
 		}
@@ -163,7 +163,7 @@ func (s *Server) api(c *conn, line string) string {
 		}
 		return "+OK\n"
 	case "uuid_dump":
-		ch := s.channel(firstField(args))
+		ch := s.apiChannel(firstField(args))
 		if ch == nil {
 			return "-ERR No such channel!\n"
 		}
@@ -266,7 +266,7 @@ func (s *Server) apiUUIDKill(args string) string {
 	if len(f) == 0 {
 		return "-USAGE: <uuid> [cause]\n"
 	}
-	ch := s.channel(f[0])
+	ch := s.apiChannel(f[0])
 	if ch == nil || ch.isHungup() {
 		return "-ERR No such channel!\n"
 	}
@@ -284,7 +284,7 @@ func (s *Server) apiUUIDRecord(args string) string {
 	if len(f) < 3 {
 		return "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]\n"
 	}
-	ch := s.channel(f[0])
+	ch := s.apiChannel(f[0])
 	if ch == nil {
 		return "-ERR Cannot locate session!\n"
 	}
@@ -463,4 +463,18 @@ func (c *channel) flipCID() {
 	c.srv.fireLocked(e, c)
 	c.vars.set("call_uuid", c.uuid)
 	c.mu.Unlock()
+}
+
+// apiChannel finds a channel for an api command. A channel that has hung up and is not held by
+// an outbound socket (linger) is gone for the api at once, as FreeSWITCH tears such a session
+// down within milliseconds (trace 40: uuid_exists right after uuid_kill says false).
+func (s *Server) apiChannel(uuid string) *channel {
+	c := s.channel(uuid)
+	if c == nil {
+		return nil
+	}
+	if c.isHungup() && c.held.Load() == 0 {
+		return nil
+	}
+	return c
 }

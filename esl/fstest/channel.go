@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -142,6 +143,7 @@ type channel struct {
 	hangupOnce   sync.Once
 	finishOnce   sync.Once
 	socketHold   sync.WaitGroup // outbound socket still holding the session (linger)
+	held         atomic.Int32   // how many sockets hold it (socketHold's count)
 	rec          *recording
 	played       []playedSeg // prompts played, for recordings
 	callerAudio  []int16     // what the far end "says" (for record_session)

@@ -51,12 +51,14 @@ func (c *channel) appSocket(arg string) string {
 	s.conns[conn] = struct{}{}
 	s.mu.Unlock()
 	c.socketHold.Add(1)
+	c.held.Add(1)
 
 	connected := make(chan struct{})
 	go o.readLoop(connected)
 	select {
 	case <-connected:
 	case <-o.gone:
+		c.held.Add(-1)
 		c.socketHold.Done()
 		c.hangup("NORMAL_CLEARING")
 		return "_none_"
@@ -134,6 +136,7 @@ func (o *outSession) close() {
 func (o *outSession) afterEnd() {
 	ch := o.ch
 	defer ch.socketHold.Done()
+	defer ch.held.Add(-1)
 	noticed := false
 	defer func() {
 		if !noticed {
