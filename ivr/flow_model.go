@@ -470,7 +470,18 @@ type Edge struct {
 
 // Edges lists every way out of the step, in a stable order, nil targets left out.
 func (s *Step) Edges() []Edge {
-	var out []Edge
+	n := 2
+	switch s.Kind {
+	case KindMenu:
+		n += len(s.Menu.Options)
+	case KindSwitch:
+		n += len(s.Switch.Cases)
+	case KindQueue:
+		if s.Queue.Hold != nil {
+			n += len(s.Queue.Hold.Keys)
+		}
+	}
+	out := make([]Edge, 0, n)
 	add := func(label string, to *Step) {
 		if to != nil {
 			out = append(out, Edge{Label: label, To: to})

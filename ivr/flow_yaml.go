@@ -199,7 +199,8 @@ func (r *nodeReader) pairs(n ast.Node, what string) ([]*entry, bool) {
 		seen = make(map[string]Pos, len(values))
 	}
 	out := make([]*entry, 0, len(values))
-	for _, mv := range values {
+	slab := make([]entry, len(values)) // one allocation for all the entries
+	for i, mv := range values {
 		if mv.Key != nil && mv.Key.IsMergeKey() {
 			// <<: *defaults merges another mapping in.
 			inner, ok := r.pairs(mv.Value, what)
@@ -230,7 +231,8 @@ func (r *nodeReader) pairs(n ast.Node, what string) ([]*entry, bool) {
 		if seen != nil {
 			seen[key] = kp
 		}
-		out = append(out, &entry{key: key, kpos: kp, kn: mv.Key, val: r.resolve(mv.Value), raw: mv.Value})
+		slab[i] = entry{key: key, kpos: kp, kn: mv.Key, val: r.resolve(mv.Value), raw: mv.Value}
+		out = append(out, &slab[i])
 	}
 	return out, true
 }
