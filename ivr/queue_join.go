@@ -265,16 +265,15 @@ func (w *queueWait) play(ctx context.Context, media []Media, keys string, wait t
 
 // serve rings the agent the engine handed over; done when the caller was bridged.
 func (w *queueWait) serve(ctx context.Context, off queueOffer) (QueueResult, bool, error) {
+	// The wait is counted to when the agent who answers starts ringing: a Bridge returns
+	// only when the conversation is over, and its Talk includes the ringing.
+	waited := w.waited()
 	res, err := w.req.Channel.Bridge(ctx, BridgeRequest{Endpoint: off.agent, Timeout: off.ring, ContinueOnFail: true})
 	if err != nil {
 		r, err := w.fail(fmt.Errorf("bridge %s: %w", off.agent, err))
 		return r, true, err
 	}
 	if res.Answered {
-		waited := w.waited() - res.Talk
-		if waited < 0 {
-			waited = 0
-		}
 		w.leave(QueueAnswered, waited)
 		return QueueResult{Answered: true, Agent: off.agent, Talk: res.Talk, Waited: waited}, true, nil
 	}
