@@ -22,7 +22,31 @@ type LoadedFlows struct {
 // call: targets are not checked (LoadFiles does that across files).
 func ParseFlow(file string, data []byte, cat *Catalog) (*Flow, Diagnostics) {
 	dir := filepath.Dir(file)
-	return parseFlowData(file, data, os.DirFS(dir), ".", dir, cat)
+	f, ds := parseFlowData(file, data, os.DirFS(dir), ".", dir, cat)
+	if f != nil && len(f.pendingVars) > 0 {
+		// Alone, there are no other flows to define them.
+		ds = append(ds, pendingErrors(f, sortedVars(f.definedVars))...)
+		ds.Sort()
+		return nil, ds
+	}
+	return f, ds
+}
+
+func pendingErrors(f *Flow, known []string) Diagnostics {
+	var ds Diagnostics
+	for _, pv := range f.pendingVars {
+		ds = append(ds, Diagnostic{Pos: pv.pos, Severity: SevError, Msg: unknownVarMsg(pv.name, known)})
+	}
+	return ds
+}
+
+func sortedVars(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for v := range m {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // LoadFiles loads flow files, and every *.yaml / *.yml of the folders named, checking each
@@ -135,10 +159,67 @@ func link(loaded []*Flow, calls [][]callUse, cat *Catalog, all Diagnostics) (*Lo
 			c.step.Call.Flow = target
 		}
 	}
+	all = append(all, checkSharedVars(set)...)
 	if all.HasErrors() {
 		return nil, all
 	}
 	return set, all
+}
+
+// checkSharedVars checks the variables flows read but do not define against the flows they
+// share variables with: those they call and those that call them, transitively. Flows that
+// call a flow which was not loaded cannot be checked (their variables are unknown).
+func checkSharedVars(set *LoadedFlows) Diagnostics {
+	var ds Diagnostics
+	neighbours := map[*Flow][]*Flow{}
+	open := map[*Flow]bool{} // calls a flow that was not loaded
+	for _, f := range set.Flows {
+		for _, s := range f.Steps {
+			if s.Kind != KindCall {
+				continue
+			}
+			if s.Call.Flow == nil {
+				open[f] = true
+				continue
+			}
+			neighbours[f] = append(neighbours[f], s.Call.Flow)
+			neighbours[s.Call.Flow] = append(neighbours[s.Call.Flow], f)
+		}
+	}
+	for _, f := range set.Flows {
+		if len(f.pendingVars) == 0 {
+			continue
+		}
+		known := map[string]bool{}
+		unknowable := false
+		seen := map[*Flow]bool{f: true}
+		stack := []*Flow{f}
+		for len(stack) > 0 {
+			g := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			unknowable = unknowable || open[g]
+			for v := range g.definedVars {
+				known[v] = true
+			}
+			for _, n := range neighbours[g] {
+				if !seen[n] {
+					seen[n] = true
+					stack = append(stack, n)
+				}
+			}
+		}
+		if unknowable {
+			continue
+		}
+		names := sortedVars(known)
+		for _, pv := range f.pendingVars {
+			if !known[pv.name] {
+				ds = append(ds, Diagnostic{Pos: pv.pos, Severity: SevError, Msg: unknownVarMsg(pv.name, names)})
+			}
+		}
+	}
+	ds.Sort()
+	return ds
 }
 
 func isFlowFile(name string) bool {

@@ -145,3 +145,56 @@ func TestParseFlowReadsFromMemory(t *testing.T) {
 	require.ErrorAs(t, err, &fe)
 	require.Contains(t, err.Error(), "YAML syntax error")
 }
+
+// A flow and the subflows it calls share their variables: each may read what the other sets.
+func TestSubflowsShareVariables(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, src string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(src), 0o644))
+		return p
+	}
+	main := write("main.yaml", `vars:
+  customer: ""
+steps:
+  start:
+    call: verify_pin
+    next: check
+  check:
+    if: vars.pin_ok == true
+    then: bye
+    else: bye
+  bye:
+    hangup:
+`)
+	write("verify_pin.yaml", `steps:
+  start:
+    input: {prompt: "Enter the PIN for {{vars.customer}}", into: pin, on_fail: done}
+    next: ok
+  ok:
+    set: {pin_ok: "{{vars.pin == '1234'}}"}
+    next: done
+  done:
+    return:
+`)
+	set, ds := LoadFiles(nil, dir)
+	require.Empty(t, errorLines(ds))
+	require.Len(t, set.Flows, 2)
+
+	// Alone, main.yaml cannot know vars.pin_ok.
+	_, ds = ParseFlow(main, mustRead(t, main), nil)
+	require.Equal(t, []string{main + `:8:9: error: unknown variable vars.pin_ok; give it a starting value under vars: or set it in a step before it is used`}, errorLines(ds))
+
+	// A typo is still an error, with a hint from the variables of both flows.
+	write("main.yaml", strings.Replace(string(mustRead(t, main)), "vars.pin_ok", "vars.pin_okk", 1))
+	_, ds = LoadFiles(nil, dir)
+	require.Equal(t, []string{main + `:8:9: error: unknown variable vars.pin_okk (did you mean vars.pin_ok?); give it a starting value under vars: or set it in a step before it is used`}, errorLines(ds))
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	require.NoError(t, err)
+	return b
+}

@@ -92,6 +92,17 @@ type Flow struct {
 	Steps []*Step
 	// ByName finds a step by its name.
 	ByName map[string]*Step
+
+	// definedVars are the variables the flow gives a value (vars:, set:, input, lookup).
+	definedVars map[string]bool
+	// pendingVars are variables read but not defined here, in a flow that shares its
+	// variables with others (call:/return:); they are checked when flows are linked.
+	pendingVars []pendingVar
+}
+
+type pendingVar struct {
+	name string
+	pos  Pos
 }
 
 // Kind says which one action a step performs.

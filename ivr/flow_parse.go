@@ -100,6 +100,10 @@ func parseFlowData(file string, data []byte, fsys fs.FS, dir, osDir string, cat 
 	return p.f, p.list
 }
 
+func unknownVarMsg(name string, known []string) string {
+	return fmt.Sprintf("unknown variable vars.%s%s; give it a starting value under vars: or set it in a step before it is used", name, varHint(name, known))
+}
+
 func varHint(name string, vars []string) string {
 	if c := closest(name, vars); c != "" {
 		return fmt.Sprintf(" (did you mean vars.%s?)", c)
@@ -545,6 +549,16 @@ func (p *flowParser) checkUses() {
 		nss = append(nss, ns)
 	}
 	sort.Strings(nss)
+	// A flow that calls others or is called shares its variables with them: names it does
+	// not define are checked when the flows are loaded together (link).
+	shared := false
+	for _, s := range p.f.Steps {
+		shared = shared || s.Kind == KindCall || s.Kind == KindReturn
+	}
+	p.f.definedVars = make(map[string]bool, len(p.vars))
+	for v := range p.vars {
+		p.f.definedVars[v] = true
+	}
 	for _, u := range p.uses {
 		for _, r := range u.refs {
 			pos := p.at(u.node, u.src, r.Offset)
@@ -553,7 +567,11 @@ func (p *flowParser) checkUses() {
 				if r.Name == "" {
 					p.errorf(pos, "write vars.<name>, e.g. vars.balance")
 				} else if _, ok := p.vars[r.Name]; !ok {
-					p.errorf(pos, "unknown variable vars.%s%s; give it a starting value under vars: or set it in a step before it is used", r.Name, varHint(r.Name, varNames))
+					if shared {
+						p.f.pendingVars = append(p.f.pendingVars, pendingVar{name: r.Name, pos: pos})
+						continue
+					}
+					p.errorf(pos, "%s", unknownVarMsg(r.Name, varNames))
 				}
 			case r.NS == "now":
 			default:
