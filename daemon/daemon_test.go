@@ -204,6 +204,15 @@ func TestServeRoutesCallsRunsFlowsAndStoresTheirRecords(t *testing.T) {
 	require.Contains(t, metrics(), `ivrd_calls_total{flow="hello",outcome="completed"} 2`)
 	require.Contains(t, metrics(), `ivrd_calls_total{flow="other",outcome="completed"} 2`)
 	eventually(t, "the FreeSWITCH gauge says up", func() bool { return strings.Contains(metrics(), `ivrd_freeswitch_up{node="fs1"} 1`) })
+
+	// The status page shows the node and the flows with their versions.
+	resp, err := http.Get("http://" + b.d.HTTPAddr() + "/")
+	require.NoError(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(page), "fs1")
+	require.Contains(t, string(page), "hello (version "+b.d.Flows().Version("hello")+")")
 }
 
 func TestServeWaitsForADatabaseThatIsDownAndKeepsTheRecords(t *testing.T) {
