@@ -188,12 +188,8 @@ func (c *Call) Speak(ctx context.Context, engine, voice, text string) error {
 		return fmt.Errorf("%w: speak engine %q / voice %q", ErrBadArgument, engine, voice)
 	}
 	text = strings.Join(strings.Fields(text), " ")
-	r, err := c.run(ctx, "speak", engine+"|"+voice+"|"+text, nil)
-	if err != nil {
-		return err
-	}
-	_ = r
-	return nil
+	_, err := c.run(ctx, "speak", engine+"|"+voice+"|"+text, nil)
+	return err
 }
 
 // RecordSession starts recording the call (both directions) to path on the FreeSWITCH host.

@@ -320,3 +320,32 @@ func TestBGAPIReturnsTheBackgroundJobResult(t *testing.T) {
 	require.ErrorIs(t, err, esl.ErrCommand)
 	require.Equal(t, "-ERR USER_BUSY\n", out)
 }
+
+func TestAnUnfilteredSubscriptionLiftsServerSideFilters(t *testing.T) {
+	t.Parallel()
+	b := setupClient(t, clientOpts())
+	ctx := ctxFor(t)
+	sales, err := b.c.Subscribe(ctx, esl.SubscribeOptions{Events: []string{"CUSTOM ivrd::test"},
+		Filters: []esl.Filter{{Header: "X-Queue", Value: "sales"}}})
+	require.NoError(t, err)
+	t.Cleanup(sales.Close)
+	all, err := b.c.Subscribe(ctx, esl.SubscribeOptions{Events: []string{"CUSTOM ivrd::test"}})
+	require.NoError(t, err)
+	t.Cleanup(all.Close)
+	b.fs.FireCustom("ivrd::test", fstest.Header{Name: "X-Queue", Value: "support"})
+	b.fs.FireCustom("ivrd::test", fstest.Header{Name: "X-Queue", Value: "sales"})
+	for _, want := range []string{"support", "sales"} {
+		select {
+		case e := <-all.Events():
+			require.Equal(t, want, e.Get("X-Queue"))
+		case <-ctx.Done():
+			t.Fatal("the unfiltered subscription missed an event: FreeSWITCH still filters")
+		}
+	}
+	select {
+	case e := <-sales.Events():
+		require.Equal(t, "sales", e.Get("X-Queue"), "the filtered one still sees only its own")
+	case <-ctx.Done():
+		t.Fatal("filtered event did not arrive")
+	}
+}
