@@ -349,3 +349,12 @@ func TestAnUnfilteredSubscriptionLiftsServerSideFilters(t *testing.T) {
 		t.Fatal("filtered event did not arrive")
 	}
 }
+
+func TestWrongPasswordAgainstTheEmulator(t *testing.T) {
+	t.Parallel()
+	fs := startFS(t)
+	_, err := esl.Dial(ctxFor(t), esl.Node{Name: "fs1", Address: fs.InboundAddr(), Password: "not-the-password"}, clientOpts())
+	require.ErrorIs(t, err, esl.ErrAuth)
+	require.ErrorContains(t, err, "refused the ESL password")
+	require.NotContains(t, err.Error(), "not-the-password")
+}
