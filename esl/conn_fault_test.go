@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,4 +174,33 @@ func TestCallSocketClosedMidPlaybackEndsTheCall(t *testing.T) {
 	})
 	_, peer := dialOutbound(t, b.srv.Addr().String(), cut)
 	b.wait(t, peer)
+}
+
+func plainEvent(headers ...string) string {
+	body := strings.Join(headers, "\n") + "\n\n"
+	return "Content-Length: " + itoa(len(body)) + "\nContent-Type: text/event-plain\n\n" + body
+}
+
+func TestGapsInEventSequenceAreCountedWhenSubscribedToAll(t *testing.T) {
+	t.Parallel()
+	addr := rawPeer(t, func(nc net.Conn, br *bufio.Reader) {
+		greet(t, nc, br)
+		expect(t, br, "event plain ALL")
+		write(nc, "Content-Type: command/reply\nReply-Text: +OK event listener enabled plain\n\n")
+		for _, seq := range []string{"10", "11", "14", "15"} {
+			write(nc, plainEvent("Event-Name: HEARTBEAT", "Core-UUID: core-1", "Event-Sequence: "+seq))
+		}
+		_, _ = br.ReadByte()
+	})
+	c := dialRaw(t, addr)
+	sub, err := c.Subscribe(testCtx(t), SubscribeOptions{Events: []string{"ALL"}})
+	require.NoError(t, err)
+	t.Cleanup(sub.Close)
+	for i := 0; i < 4; i++ {
+		<-sub.Events()
+	}
+	st := c.Stats()
+	require.Equal(t, uint64(1), st.SeqGaps)
+	require.Equal(t, uint64(2), st.MissedEvents, "12 and 13 never arrived")
+	require.Equal(t, uint64(4), st.Events)
 }
