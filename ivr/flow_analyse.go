@@ -52,12 +52,22 @@ func Analyze(f *Flow, opts AnalyzeOptions) Diagnostics {
 			deadEnds(s, warn)
 		}
 	}
+	stuckSteps := map[*Step]bool{}
 	for _, scc := range stuckLoops(f, reach) {
+		for _, x := range scc {
+			stuckSteps[x] = true
+		}
 		names := make([]string, len(scc))
 		for i, s := range scc {
 			names[i] = s.Name
 		}
 		warn(scc[0].Pos, "steps %s form a loop nothing leads out of: callers go round for ever; add a way out (a menu option or on_fail: to an agent or a goodbye, or count tries with set: and if:)", strings.Join(names, " → "))
+	}
+	for _, cyc := range silentLoops(f, reach) {
+		if stuckSteps[cyc[0]] {
+			continue // already reported as a loop nothing leads out of
+		}
+		warn(cyc[0].Pos, "a caller who presses nothing goes round %s for ever; let the last failed try lead out (on_fail: to an agent or a goodbye)", pathNames(append(cyc, cyc[0])))
 	}
 	if hasPerson(f) {
 		for _, s := range f.Steps {
@@ -463,4 +473,59 @@ func menuReachesPerson(m *Step) bool {
 		}
 	}
 	return false
+}
+
+// silentNext is where a step certainly goes when the caller does nothing: a menu or input
+// after its last try, a language choice, plays and other steps that do not branch. ok is
+// false when the step ends the call or the way depends on something else (a condition, a
+// web service, an agent).
+func silentNext(s *Step) (*Step, bool) {
+	switch s.Kind {
+	case KindMenu:
+		return s.Menu.OnFail, s.Menu.OnFail != nil
+	case KindInput:
+		return s.Input.OnFail, s.Input.OnFail != nil
+	case KindGoto:
+		return s.Goto.Target, true
+	case KindLanguage, KindPlay, KindSet, KindRecord:
+		return s.Next, s.Next != nil
+	}
+	return nil, false
+}
+
+// silentLoops finds the loops a silent caller goes round for ever: following silentNext
+// from a reachable step comes back to a step already on the way. Each loop is reported
+// once, starting at its first step in file order.
+func silentLoops(f *Flow, reach []bool) [][]*Step {
+	var out [][]*Step
+	done := make([]bool, len(f.Steps))
+	for _, s := range f.Steps {
+		if !reach[s.Index] || done[s.Index] {
+			continue
+		}
+		onPath := map[*Step]int{}
+		var path []*Step
+		for x, ok := s, true; ok; x, ok = silentNext(x) {
+			if i, seen := onPath[x]; seen {
+				cyc := append([]*Step(nil), path[i:]...)
+				first := 0
+				for j, c := range cyc {
+					if c.Index < cyc[first].Index {
+						first = j
+					}
+				}
+				out = append(out, append(cyc[first:], cyc[:first]...))
+				break
+			}
+			if done[x.Index] {
+				break
+			}
+			onPath[x] = len(path)
+			path = append(path, x)
+		}
+		for _, x := range path {
+			done[x.Index] = true
+		}
+	}
+	return out
 }

@@ -85,13 +85,41 @@ steps:
   agent:
     transfer: user/1001
 `, nil},
-		{"a loop whose only way out is a menu option is fine", `
+		{"a loop whose only way out is a key the caller must press", `
 steps:
   start:
     play: "Hello there"
     next: ask
   ask:
     menu: {prompt: "Press 1", options: {1: start, 2: bye}, on_fail: start}
+  bye:
+    hangup:
+`, []string{`3:3: warning: a caller who presses nothing goes round start → ask → start for ever`}},
+		{"a menu that starts again after its last try", `
+steps:
+  start:
+    menu: {prompt: "Press 1 for an agent", options: {1: agent}, on_fail: sorry}
+  sorry:
+    play: "Let us try again."
+    next: start
+  agent:
+    queue: general
+`, []string{`3:3: warning: a caller who presses nothing goes round start → sorry → start for ever`}},
+		{"a menu that gives up after counting is fine", `
+vars:
+  rounds: 0
+steps:
+  start:
+    menu: {prompt: "Press 1 for an agent", options: {1: agent}, on_fail: count}
+  count:
+    set: {rounds: "{{vars.rounds + 1}}"}
+    next: again
+  again:
+    if: vars.rounds < 3
+    then: start
+    else: bye
+  agent:
+    queue: general
   bye:
     hangup:
 `, nil},
