@@ -33,9 +33,8 @@ func (p *flowParser) parseStep(s *Step, se *entry) {
 			kindEntry, spec = e, ks
 		}
 	}
-	allowedCommon := keysOf(stepCommon)
 	if kindEntry == nil {
-		all := append(kindNames(), allowedCommon...)
+		all := append(kindNames(), keysOf(stepCommon)...)
 		for _, e := range pairs {
 			if hint := didYouMean(e.key, all); hint != "" {
 				p.errorf(e.kpos, "unknown key %q in step %q%s", e.key, s.Name, hint)
@@ -135,10 +134,8 @@ func (p *flowParser) kindObj(s *Step, spec *kindSpec, ke *entry) *obj {
 	case KindSet, KindSwitch:
 		return &obj{r: &p.nodeReader, what: what, pos: ke.kpos, byKey: map[string]*entry{"": ke}, entries: []*entry{ke}}
 	case KindPlay:
-		if isMap {
-			if o, ok := p.pairs(v, "key"); ok && !anyKey(o, "audio", "barge_in") {
-				isMap = false // {say: ...} is an audio item
-			}
+		if isMap && !p.hasKey(v, "audio", "barge_in") {
+			isMap = false // {say: ...} is an audio item
 		}
 	}
 	if isMap && spec.fields != nil {
@@ -173,9 +170,17 @@ func (p *flowParser) kindObj(s *Step, spec *kindSpec, ke *entry) *obj {
 	return nil
 }
 
-func anyKey(es []*entry, keys ...string) bool {
-	for _, e := range es {
-		if contains(keys, e.key) {
+// hasKey reports whether the mapping n has one of keys (without reporting anything).
+func (p *flowParser) hasKey(n ast.Node, keys ...string) bool {
+	var values []*ast.MappingValueNode
+	switch x := p.resolve(n).(type) {
+	case *ast.MappingNode:
+		values = x.Values
+	case *ast.MappingValueNode:
+		values = []*ast.MappingValueNode{x}
+	}
+	for _, mv := range values {
+		if k, ok := p.scalar(mv.Key); ok && contains(keys, k) {
 			return true
 		}
 	}
