@@ -305,8 +305,23 @@ func (f *FakeChannel) playLocked(audio []Media, terminators string) string {
 			}
 		}
 		f.now = f.now.Add(f.lengthOf(a))
+		f.listenLocked(a, terminators, f.lengthOf(a))
 	}
 	return ""
+}
+
+// listenLocked spends d of a caller's wait while music or silence that listens for keys plays
+// (queue hold), so "wait: 90s" then "press: 1" presses 1 after 90 s on hold. Prompts (speech,
+// files) do not spend waits: those are for menus and inputs.
+func (f *FakeChannel) listenLocked(a Media, terminators string, d time.Duration) {
+	h := f.headLocked()
+	if terminators == "" || h == nil || h.Press != "" || h.Hangup || h.Wait <= 0 || (a.Kind != MediaStream && a.Kind != MediaSilence) {
+		return
+	}
+	h.Wait -= d
+	if h.Wait <= 0 {
+		f.script = f.script[1:]
+	}
 }
 
 func (f *FakeChannel) consumeDigitLocked() {

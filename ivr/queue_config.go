@@ -28,6 +28,9 @@ type QueueConfig struct {
 	RingTimeout time.Duration `yaml:"ring_timeout"`
 	// WrapUp is the time an agent gets after a call before the next one (default 0).
 	WrapUp time.Duration `yaml:"wrap_up"`
+	// BusyDelay is how long an agent who did not answer, was busy or failed rests before it
+	// is rung again (default 10s), so a queue does not hammer an agent who is away.
+	BusyDelay time.Duration `yaml:"busy_delay"`
 	// MaxWait bounds every caller's wait when the flow's step sets none (0: no limit); then
 	// the step's on_timeout (the overflow step) runs.
 	MaxWait time.Duration `yaml:"max_wait"`
@@ -63,8 +66,8 @@ func (q *QueueConfig) Validate() error {
 		}
 		seen[a] = true
 	}
-	if q.RingTimeout < 0 || q.WrapUp < 0 || q.MaxWait < 0 || q.KeepPlace < 0 {
-		errs = append(errs, errors.New("ring_timeout, wrap_up, max_wait and keep_place must not be negative"))
+	if q.RingTimeout < 0 || q.WrapUp < 0 || q.MaxWait < 0 || q.KeepPlace < 0 || q.BusyDelay < 0 {
+		errs = append(errs, errors.New("ring_timeout, wrap_up, busy_delay, max_wait and keep_place must not be negative"))
 	}
 	if q.MaxLength < 0 {
 		errs = append(errs, errors.New("max_length must not be negative (0: no limit)"))
@@ -81,6 +84,7 @@ func (q *QueueConfig) Validate() error {
 }
 
 func (q *QueueConfig) ringTimeout() time.Duration { return orDefault(q.RingTimeout, 15*time.Second) }
+func (q *QueueConfig) busyDelay() time.Duration   { return orDefault(q.BusyDelay, 10*time.Second) }
 func (q *QueueConfig) keepPlace() time.Duration   { return orDefault(q.KeepPlace, 2*time.Minute) }
 func (q *QueueConfig) textKey() string            { return orDefault(q.TextKey, "1") }
 func (q *QueueConfig) callbackKey() string        { return orDefault(q.CallbackKey, "2") }

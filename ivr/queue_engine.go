@@ -199,6 +199,7 @@ const (
 	agentIdle agentState = iota
 	agentBusy            // rung or talking for this queue
 	agentWrapUp
+	agentResting // did not answer or was busy: rests for busy_delay
 )
 
 type queueAgent struct {

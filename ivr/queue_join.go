@@ -131,6 +131,7 @@ func (w *queueWait) run(ctx context.Context) (QueueResult, error) {
 	w.plan = newHoldPlan(hold, w.start, w.en.variantIndex)
 	w.plan.promoTurn = w.en.promoTurnSaved()
 	music := w.req.Media(hold.Music)
+	musicEnded := false
 	for {
 		select {
 		case off := <-w.en.offers:
@@ -161,6 +162,9 @@ func (w *queueWait) run(ctx context.Context) (QueueResult, error) {
 			}
 		}
 		isMusic := len(media) == 0
+		if !isMusic {
+			musicEnded = false
+		}
 		if isMusic {
 			if maxWait > 0 && (until.IsZero() || w.start.Add(maxWait).Before(until)) {
 				until = w.start.Add(maxWait)
@@ -169,6 +173,9 @@ func (w *queueWait) run(ctx context.Context) (QueueResult, error) {
 				wait = until.Sub(now)
 			}
 			media = music
+			if musicEnded {
+				media = nil // the music ended before the next item: silence until then
+			}
 			if len(media) == 0 {
 				d := wait
 				if d <= 0 {
@@ -193,11 +200,17 @@ func (w *queueWait) run(ctx context.Context) (QueueResult, error) {
 			w.log.Info("caller pressed a hold key; place kept", "queue", w.req.Queue, "call", w.req.CallID, "key", digit, "keep_place", cfg.keepPlace())
 			return QueueResult{Key: digit, Waited: w.waited()}, nil
 		}
-		if isMusic && !interrupted && len(music) > 0 && w.clock.Now().Sub(now) < 100*time.Millisecond {
+		switch {
+		case !isMusic || interrupted || len(music) == 0 || musicEnded:
+		case w.clock.Now().Sub(now) < 100*time.Millisecond:
 			// The music ended at once (FreeSWITCH has no such stream): silence instead, so
 			// the schedule still runs without a busy loop of playbacks.
 			w.log.Warn("hold music did not play; using silence", "queue", w.req.Queue, "call", w.req.CallID, "music", music[0].Src)
 			music = nil
+		default:
+			// Music that ends (a file rather than local_stream://) plays again after the
+			// next announcement or promotion; silence fills the time until then.
+			musicEnded = true
 		}
 	}
 }
@@ -284,7 +297,7 @@ func (w *queueWait) serve(ctx context.Context, off queueOffer) (QueueResult, boo
 		if a != nil {
 			w.en.tried[a.endpoint] = true
 			w.q.stats.rollovers++
-			w.e.agentFree(w.q, a, true)
+			w.e.rest(w.q, a)
 		}
 	})
 	return QueueResult{}, false, nil
@@ -386,6 +399,20 @@ func (e *QueueEngine) wrapUp(q *queueState, a *queueAgent) {
 			}
 		})
 	})
+}
+
+// rest takes a, which did not answer or was busy, out of rotation for busy_delay; the
+// caller's next agent is dispatched at once.
+func (e *QueueEngine) rest(q *queueState, a *queueAgent) {
+	a.state = agentResting
+	a.wrapStop = e.clock.AfterFunc(q.cfg.busyDelay(), func() {
+		e.post(func() {
+			if a.state == agentResting {
+				e.agentFree(q, a, true)
+			}
+		})
+	})
+	e.dispatch(q)
 }
 
 // promoTurnSaved and savePromoTurn carry a caller's promotion rotation across visits (the

@@ -43,7 +43,7 @@ type QueueStats struct {
 type AgentStatus struct {
 	Endpoint string `json:"endpoint"`
 	LoggedIn bool   `json:"logged_in"`
-	// State is idle, busy (ringing or talking) or wrap_up.
+	// State is idle, busy (ringing or talking), wrap_up or resting (after no answer / busy).
 	State string `json:"state"`
 	Calls int    `json:"calls"`
 }
@@ -131,6 +131,8 @@ func (q *queueState) snapshot(now time.Time) QueueStats {
 			st.State = "busy"
 		case agentWrapUp:
 			st.State = "wrap_up"
+		case agentResting:
+			st.State = "resting"
 		}
 		if a.loggedIn {
 			s.AgentsLoggedIn++

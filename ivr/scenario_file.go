@@ -73,6 +73,10 @@ type Scenario struct {
 	CallbacksFail bool
 	// TalkTime is how long an answered agent talks (default 1m).
 	TalkTime time.Duration
+	// QueueEngine (queue_engine: true) runs queue steps on the queue engine, as ivrd serve
+	// does: hold music, announcements and promotions on their schedule, kept places for
+	// hold keys. Otherwise agents are rung in rounds with the hold's messages in between.
+	QueueEngine bool
 	Actions  []CallerAction
 	Expect   Expectation
 }
@@ -148,6 +152,8 @@ type scenarioEntry struct {
 	SMS       string         `yaml:"sms"`
 	Callbacks string         `yaml:"callbacks"`
 	TalkTime  string         `yaml:"talk_time"`
+	// QueueEngine: see Scenario.QueueEngine.
+	QueueEngine *bool `yaml:"queue_engine"`
 	Actions   []any          `yaml:"actions"`
 	Expect    *expectYAML    `yaml:"expect"`
 }
@@ -332,6 +338,9 @@ func convertScenario(path string, e scenarioEntry, ln scenarioLine, def *Scenari
 			return nil, at(ln.line, "talk_time %q: write a duration such as 90s or 3m", e.TalkTime)
 		}
 		s.TalkTime = d
+	}
+	if e.QueueEngine != nil {
+		s.QueueEngine = *e.QueueEngine
 	}
 	switch e.SMS {
 	case "", "ok":

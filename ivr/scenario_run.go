@@ -141,8 +141,18 @@ func runScenario(ctx context.Context, sf *ScenarioFile, flows *FlowSet, flow *Fl
 	stubs := &stubTransport{stubs: s.Lookups, ch: ch}
 	texts := &recordingTexter{fail: s.SMSFails}
 	callbacks := &recordingRegistrar{fail: s.CallbacksFail}
+	var joiner QueueJoiner = queues
+	var registrar CallbackRegistrar = callbacks
+	if s.QueueEngine {
+		eng, stop, err := scenarioQueueEngine(ctx, queues.Queues)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		joiner, registrar = eng, eng.KeepPlace(callbacks)
+	}
 	rt, err := NewRuntime(Config{
-		Flows: flows, Calendars: cat.Calendars, Queues: queues, Callbacks: callbacks, Texter: texts,
+		Flows: flows, Calendars: cat.Calendars, Queues: joiner, Callbacks: registrar, Texter: texts,
 		HTTP: &http.Client{Transport: stubs}, Clock: ch, RecordingsDir: "/recordings",
 		Logger: slog.New(slog.DiscardHandler),
 	})
