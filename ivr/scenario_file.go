@@ -77,8 +77,8 @@ type Scenario struct {
 	// does: hold music, announcements and promotions on their schedule, kept places for
 	// hold keys. Otherwise agents are rung in rounds with the hold's messages in between.
 	QueueEngine bool
-	Actions  []CallerAction
-	Expect   Expectation
+	Actions     []CallerAction
+	Expect      Expectation
 }
 
 // LookupStub answers the HTTP lookups whose URL matches URL ('*' matches anything).
@@ -153,9 +153,9 @@ type scenarioEntry struct {
 	Callbacks string         `yaml:"callbacks"`
 	TalkTime  string         `yaml:"talk_time"`
 	// QueueEngine: see Scenario.QueueEngine.
-	QueueEngine *bool `yaml:"queue_engine"`
-	Actions   []any          `yaml:"actions"`
-	Expect    *expectYAML    `yaml:"expect"`
+	QueueEngine *bool       `yaml:"queue_engine"`
+	Actions     []any       `yaml:"actions"`
+	Expect      *expectYAML `yaml:"expect"`
 }
 
 type lookupYAML struct {
