@@ -47,7 +47,8 @@ type Options struct {
 	Texter ivr.Texter
 	// Callbacks registers callback steps (nil: they take their on_error branch).
 	Callbacks ivr.CallbackRegistrar
-	// Queues runs queue steps (default: ivr.AgentRollover over the config's queues).
+	// Queues runs queue steps (default: the queue engine, ivr.QueueEngine, over the config's
+	// queues, with its HTTP API on /api/queues).
 	Queues ivr.QueueJoiner
 	// HTTP is the client of flows' lookup steps (default: a plain client).
 	HTTP *http.Client
@@ -78,8 +79,9 @@ type Daemon struct {
 	rt      *ivr.Runtime
 	metrics *metrics.Metrics
 	web     *web.Server
-	db      *database // nil without a database
-	nodes   *esl.Pool // nil without freeswitch: nodes
+	db      *database        // nil without a database
+	queues  *ivr.QueueEngine // nil when Options.Queues replaces it
+	nodes   *esl.Pool        // nil without freeswitch: nodes
 	out     *esl.Server
 
 	started time.Time
@@ -154,7 +156,11 @@ func New(opts Options) (*Daemon, error) {
 		rcfg.RecordingsDir = cfg.Recordings.Dir
 	}
 	if rcfg.Queues == nil {
-		rcfg.Queues = &ivr.AgentRollover{Queues: cfg.Queues}
+		if d.queues, err = ivr.NewQueueEngine(ivr.QueueEngineOptions{Queues: cfg.Queues, Log: d.log.With("component", "queues")}); err != nil {
+			d.closeDB()
+			return nil, err
+		}
+		rcfg.Queues = d.queues
 	}
 	if d.db != nil {
 		rcfg.Records = d.db.records
@@ -195,6 +201,11 @@ func (d *Daemon) Start(ctx context.Context) error {
 		for pattern, h := range d.opts.Mount {
 			d.web.Mount(pattern, h)
 		}
+		if d.queues != nil {
+			h := d.queues.Handler()
+			d.web.Mount("/api/queues", h)
+			d.web.Mount("/api/queues/", h)
+		}
 		if d.db != nil {
 			d.mountSMS()
 			d.web.AddCheck(web.CheckDatabase, d.db.check)
@@ -206,6 +217,12 @@ func (d *Daemon) Start(ctx context.Context) error {
 			d.web.AddCheck(web.CheckFreeSWITCH, d.checkFreeSWITCH)
 		}
 		if err := d.web.Start(ctx); err != nil {
+			return fail(err)
+		}
+	}
+
+	if d.queues != nil {
+		if err := d.queues.Start(context.WithoutCancel(ctx)); err != nil {
 			return fail(err)
 		}
 	}
@@ -295,6 +312,11 @@ func (d *Daemon) stop(ctx context.Context) error {
 	}
 	if d.cancelCalls != nil {
 		d.cancelCalls()
+	}
+	if d.queues != nil {
+		if err := d.queues.Stop(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if d.stopBG != nil {
 		d.stopBG()

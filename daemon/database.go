@@ -76,6 +76,7 @@ type database struct {
 	river   *river.Client[pgx.Tx]
 	// recordings is the QA pipeline (nil when recordings: is not configured).
 	recordings *recordings.Pipeline
+	offline    *lazySphinx // nil without the offline transcriber
 
 	ready   atomic.Bool
 	lastErr atomic.Pointer[string]
@@ -116,7 +117,7 @@ func newDatabase(url string, cfg *config.Config, consoleOut io.Writer, log *slog
 	d.sms.AddWorkers(workers)
 	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 20}}
 	if recordingsConfigured(cfg.Recordings) {
-		if d.recordings, err = newRecordings(cfg.Recordings, d.pool, workers, queues, log.With("component", "recordings")); err != nil {
+		if d.recordings, d.offline, err = newRecordings(cfg.Recordings, d.pool, workers, queues, log.With("component", "recordings")); err != nil {
 			d.pool.Close()
 			return nil, err
 		}
@@ -227,6 +228,9 @@ func (d *database) shutdown(ctx context.Context) error {
 			}
 			cancel()
 		}
+	}
+	if d.offline != nil {
+		d.offline.close()
 	}
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	if err := d.records.Stop(wctx); err != nil {

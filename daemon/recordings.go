@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,36 +24,71 @@ func recordingsConfigured(cfg recordings.Config) bool {
 }
 
 // newRecordings builds the QA pipeline: its workers go on workers, its queue on queues.
-func newRecordings(cfg recordings.Config, pool *pgxpool.Pool, workers *river.Workers, queues map[string]river.QueueConfig, log *slog.Logger) (*recordings.Pipeline, error) {
+func newRecordings(cfg recordings.Config, pool *pgxpool.Pool, workers *river.Workers, queues map[string]river.QueueConfig, log *slog.Logger) (*recordings.Pipeline, *lazySphinx, error) {
 	dests, err := recordings.EffectiveDestinations(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	opts := recordings.PipelineOptions{Logger: log}
+	var offline *lazySphinx
 	for _, d := range dests {
 		if d.Type == recordings.DestOffline {
-			sphinx, err := recordings.NewSphinx(cfg.Offline, log)
-			if err != nil {
-				return nil, fmt.Errorf("recordings: offline transcriber: %w (or set recordings.offline.disabled and configure an openai destination)", err)
-			}
-			opts.Offline = sphinx
+			offline = &lazySphinx{cfg: cfg.Offline, log: log}
+			opts.Offline = offline
 			break
 		}
 	}
 	if cfg.Rules != "" {
 		rules, err := recordings.LoadRules(cfg.Rules)
 		if err != nil {
-			return nil, fmt.Errorf("recordings.rules: %w", err)
+			return nil, nil, fmt.Errorf("recordings.rules: %w", err)
 		}
 		opts.Rules = rules
 	}
 	p, err := recordings.NewPipeline(cfg, pool, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p.AddWorkers(workers)
 	queues[recordings.Queue] = recordings.QueueConfig(cfg)
-	return p, nil
+	return p, offline, nil
+}
+
+// lazySphinx loads the offline transcriber (pocketsphinx models: seconds of start-up and
+// memory) on the first recording to transcribe, not at start. A load that fails fails that
+// job, which River retries; the error says what to install.
+type lazySphinx struct {
+	cfg recordings.OfflineConfig
+	log *slog.Logger
+
+	mu sync.Mutex
+	s  *recordings.Sphinx
+}
+
+// Transcribe implements recordings.Transcriber.
+func (l *lazySphinx) Transcribe(ctx context.Context, path, lang string) (*recordings.Transcript, error) {
+	l.mu.Lock()
+	if l.s == nil {
+		s, err := recordings.NewSphinx(l.cfg, l.log)
+		if err != nil {
+			l.mu.Unlock()
+			return nil, fmt.Errorf("offline transcriber: %w (install pocketsphinx-en-us, or set recordings.offline.disabled and configure an openai destination)", err)
+		}
+		l.s = s
+	}
+	s := l.s
+	l.mu.Unlock()
+	return s.Transcribe(ctx, path, lang)
+}
+
+// close frees the decoders, if they were loaded.
+func (l *lazySphinx) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.s != nil {
+		l.s.Close()
+		l.s = nil
+	}
 }
 
 // submitRecordings hands a finished call's recordings to the QA pipeline (one durable job per

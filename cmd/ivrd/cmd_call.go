@@ -263,6 +263,7 @@ type localSystem struct {
 	clock   *shiftedClock
 	// lookupHost is the host of the flows' demo lookups (listen.http), sent to bank.
 	lookupHost string
+	recDir     string
 }
 
 func (s *localSystem) close() {
@@ -276,6 +277,9 @@ func (s *localSystem) close() {
 	}
 	if s.bank != nil {
 		s.bank.close()
+	}
+	if s.recDir != "" {
+		_ = os.RemoveAll(s.recDir)
 	}
 }
 
@@ -292,6 +296,12 @@ func startLocalSystem(ctx context.Context, env *cmdEnv, o callOptions) (_ *local
 	cfg.Database = config.Database{}
 	cfg.FreeSWITCH = nil
 	s := &localSystem{records: make(chan *ivr.CallRecord, 4)}
+	// Recordings of in-process calls (record steps) go to a temporary folder, removed after.
+	if s.recDir, err = os.MkdirTemp("", "ivrd-call-recordings-"); err != nil {
+		return nil, err
+	}
+	cfg.Recordings.Dir = ""
+	cfg.Recordings.Destinations = nil
 	defer func() {
 		if err != nil {
 			s.close()
@@ -328,10 +338,11 @@ func startLocalSystem(ctx context.Context, env *cmdEnv, o callOptions) (_ *local
 	texts := &prefixWriter{w: env.stdout, prefix: "          (text message) "}
 	s.d, err = daemon.New(daemon.Options{
 		Config: cfg, Logger: log, EmbeddedFlows: flows.FS, NoWatch: true, NoHTTP: true,
-		Texter: daemon.NewConsoleTexter(cfg.SMS, texts),
-		HTTP:   redirectClient(func() string { return s.bank.addr }, shippedDemoHost, cfg.Listen.HTTP),
-		Clock:  s.clock,
-		Grace:  2 * time.Second,
+		Texter:        daemon.NewConsoleTexter(cfg.SMS, texts),
+		HTTP:          redirectClient(func() string { return s.bank.addr }, shippedDemoHost, cfg.Listen.HTTP),
+		Clock:         s.clock,
+		Grace:         2 * time.Second,
+		RecordingsDir: s.recDir,
 		OnCallEnded: []func(context.Context, *ivr.CallRecord){func(_ context.Context, rec *ivr.CallRecord) {
 			select {
 			case s.records <- rec:

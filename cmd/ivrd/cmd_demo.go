@@ -69,6 +69,14 @@ func runDemo(ctx context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	demoConfig(cfg)
+	if cfg.Path == "" && !filepath.IsAbs(cfg.Recordings.Dir) {
+		// the built-in config's relative recordings folder goes into the demo's data folder
+		dir, err := filepath.Abs(filepath.Join(*data, "recordings"))
+		if err != nil {
+			return err
+		}
+		cfg.Recordings.Dir = dir
+	}
 
 	url, err := daemon.DatabaseURL(cfg)
 	if err != nil {
@@ -160,7 +168,7 @@ func runDemo(ctx context.Context, env *cmdEnv, args []string) error {
 	routeToIvrd(emu, d.OutboundAddr())
 	printDemoBanner(env, demoBanner{
 		esl: emu.InboundAddr(), password: *password, outbound: d.OutboundAddr(), http: d.HTTPAddr(),
-		database: url, dbWhere: dbWhere, flows: d.FlowsDir(), self: selfName(), hours: hoursLine,
+		database: url, dbWhere: dbWhere, flows: d.FlowsDir(), self: selfName(), hours: hoursLine, recordings: cfg.Recordings.Dir,
 	})
 
 	hup := make(chan os.Signal, 1)
@@ -184,7 +192,7 @@ func runDemo(ctx context.Context, env *cmdEnv, args []string) error {
 }
 
 type demoBanner struct {
-	esl, password, outbound, http, database, dbWhere, flows, self, hours string
+	esl, password, outbound, http, database, dbWhere, flows, self, hours, recordings string
 }
 
 func printDemoBanner(env *cmdEnv, b demoBanner) {
@@ -206,6 +214,7 @@ ivrd demo is running: the whole system on this machine, no FreeSWITCH needed.
                          (%[9]s)
   flows                  %[10]s
   text messages          printed here by the console SMS outbox (no quiet hours or limits in the demo)
+  recordings             %[16]s (calls with agents; transcribed offline for QA)
   demo bank API          http://%[7]s/demo/ (the hotline's caller and balance lookups):
 %[11]s
 %[15]sPlace a call from another terminal (in this folder):
@@ -219,7 +228,7 @@ ivrd demo is running: the whole system on this machine, no FreeSWITCH needed.
 Ctrl-C stops everything (PostgreSQL too).
 
 `, b.esl, b.password, b.outbound, agents, demoAgentRing, demoAgentTalk, b.http, b.database, b.dbWhere, flowsLine,
-		demoDataHelp(), b.self, hostOf(b.esl), portOf(b.esl), b.hours)
+		demoDataHelp(), b.self, hostOf(b.esl), portOf(b.esl), b.hours, b.recordings)
 }
 
 // realClock is the wall clock as an fstest.Clock, for shiftedClock.
