@@ -34,6 +34,9 @@ type Config struct {
 	// Socket is ivrd's outbound socket address FreeSWITCH connects the answered call to
 	// (default: listen.outbound, given by the daemon).
 	Socket string `yaml:"socket"`
+	// Extension, when set, is where the answered leg goes instead of &socket(Socket async
+	// full): a dialplan extension "NUMBER XML CONTEXT" whose action is that socket.
+	Extension string `yaml:"extension"`
 
 	// DefaultRegion reads numbers written without +country (ISO code, e.g. "US").
 	DefaultRegion string `yaml:"default_region"`

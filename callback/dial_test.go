@@ -41,7 +41,7 @@ func TestDialOutcomesByCause(t *testing.T) {
 		b.fs.SetEndpoint(gw+numbers[i], fstest.Behavior{Outcome: tc.script[0]})
 	}
 	// Script the next call as soon as the emulator created this one's leg.
-	dials := countDials(t, b, func(number string, n int) {
+	dials := countDials(t, b, func(number, _ string, n int) {
 		mu.Lock()
 		defer mu.Unlock()
 		if s := scripts[number]; n < len(s) {

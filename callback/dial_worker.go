@@ -177,9 +177,13 @@ func (s *Service) dial(ctx context.Context, id int64, n int) error {
 		if r.lang != "" {
 			req.Vars[VarLanguage] = r.lang
 		}
-		req.App = "&park()"
-		if s.cfg.Socket != "" {
+		switch {
+		case s.cfg.Extension != "":
+			req.App = s.cfg.Extension
+		case s.cfg.Socket != "":
 			req.App = "&socket(" + s.cfg.Socket + " async full)"
+		default:
+			req.App = "&park()"
 		}
 	}
 	for k, v := range req.Vars {

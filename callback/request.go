@@ -250,6 +250,9 @@ func (s *Service) enqueue(ctx context.Context, tx pgx.Tx, id int64, n int, at ti
 	if priority > 0 || position > 0 {
 		prio = 1
 	}
+	if !at.After(s.now()) {
+		at = time.Time{} // now: available at once, not left for River's scheduler
+	}
 	_, err := s.jobs.InsertTx(ctx, tx, DialArgs{RequestID: id, Attempt: n}, &river.InsertOpts{
 		Queue: QueueName, ScheduledAt: at, Priority: prio, MaxAttempts: 25,
 		UniqueOpts: river.UniqueOpts{ByArgs: true},

@@ -3,6 +3,7 @@ package callback
 import (
 	"context"
 	"log/slog"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -30,7 +31,13 @@ const (
 	numUK      = "+442079460123"
 )
 
-var quiet = slog.New(slog.DiscardHandler)
+// quiet is the tests' logger: silent unless CALLBACK_TEST_LOG is set.
+var quiet = func() *slog.Logger {
+	if os.Getenv("CALLBACK_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}()
 
 // smsConfig is a small sms config with the templates callbacks use.
 func smsConfig() sms.Config {
@@ -50,6 +57,7 @@ func smsConfig() sms.Config {
 			"missed_call":                {"en": "Sorry we missed you. Reply CALL."},
 			"thanks":                     {"en": "Thanks for talking to us. Reply HELP for the menu."},
 		},
+		FollowUps: []sms.FollowUpRule{{Name: "after_callback", Steps: []string{"general_queue"}, Template: "thanks"}},
 	}
 }
 
@@ -196,7 +204,7 @@ type dialCounter struct {
 	counts map[string]int
 }
 
-func countDials(t testing.TB, b *bundle, onCreate func(number string, n int)) *dialCounter {
+func countDials(t testing.TB, b *bundle, onCreate func(number, uuid string, n int)) *dialCounter {
 	t.Helper()
 	c, ok := b.nodes.Client("fs1")
 	require.True(t, ok)
@@ -218,7 +226,7 @@ func countDials(t testing.TB, b *bundle, onCreate func(number string, n int)) *d
 			n := dc.counts[num]
 			dc.mu.Unlock()
 			if onCreate != nil {
-				onCreate(num, n)
+				onCreate(num, e.UUID(), n)
 			}
 		}
 	}()
