@@ -17,7 +17,7 @@ import (
 // eventStream returns the text/event-plain messages of a whole real call (trace 04, `event
 // plain ALL`), byte-exact, and how many there are.
 func eventStream(b *testing.B) ([]byte, int) {
-	raw, err := os.ReadFile("testdata/traces/04_event_plain_ALL_ivr_call.raw")
+	raw, err := os.ReadFile("fstest/testdata/traces/04_event_plain_ALL_ivr_call.raw")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func TestEveryHangupCauseInTheTracesIsKnown(t *testing.T) {
 	t.Parallel()
 	re := regexp.MustCompile(`(?m)(?:^Hangup-Cause: |^variable_hangup_cause: |^-ERR )([A-Z_]+)$`)
 	q := regexp.MustCompile(`(?m)^variable_hangup_cause: ([A-Z_]+)\n(?:.*\n)*?variable_hangup_cause_q850: (\d+)$`)
-	files, err := filepath.Glob("testdata/traces/*.txt")
+	files, err := filepath.Glob("fstest/testdata/traces/*.txt")
 	require.NoError(t, err)
 	seen := map[string]bool{}
 	for _, f := range files {

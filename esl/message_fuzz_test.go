@@ -11,7 +11,7 @@ import (
 )
 
 func fuzzSeeds(f *testing.F) {
-	raw, err := os.ReadFile("testdata/traces/04_event_plain_ALL_ivr_call.raw")
+	raw, err := os.ReadFile("fstest/testdata/traces/04_event_plain_ALL_ivr_call.raw")
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -21,7 +21,7 @@ import (
 )
 
 // This file is a scripted FreeSWITCH peer for wire-level tests: it speaks real TCP and sends
-// the bytes a real FreeSWITCH sent (testdata/traces), checking that what our side writes
+// the bytes a real FreeSWITCH sent (fstest/testdata/traces, shared with the emulator), checking that what our side writes
 // matches what the traced client wrote.
 
 type traceBlock struct {
@@ -31,10 +31,10 @@ type traceBlock struct {
 
 var traceHeader = regexp.MustCompile(`^#### \[\+[0-9.]+s\] (C->S|S->C)\s+\((\d+) bytes\)`)
 
-// loadTrace parses a testdata/traces/*.txt transcript into its blocks.
+// loadTrace parses an fstest/testdata/traces/*.txt transcript into its blocks.
 func loadTrace(t testing.TB, name string) []traceBlock {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "traces", name))
+	raw, err := os.ReadFile(filepath.Join("fstest", "testdata", "traces", name))
 	require.NoError(t, err)
 	var out []traceBlock
 	for len(raw) > 0 {
