@@ -122,7 +122,9 @@ func runInteractiveCall(ctx context.Context, env *cmdEnv, o callOptions) error {
 		return err
 	}
 	keys := make(chan byte)
-	go readKeys(env.stdin, keys)
+	stopKeys := make(chan struct{})
+	defer close(stopKeys)
+	go readKeys(env.stdin, keys, stopKeys)
 	timeout := time.NewTimer(o.timeout)
 	defer timeout.Stop()
 	for {
@@ -154,14 +156,19 @@ func runInteractiveCall(ctx context.Context, env *cmdEnv, o callOptions) error {
 	}
 }
 
-// readKeys sends each byte read to keys, and closes keys at the end of input.
-func readKeys(r io.Reader, keys chan<- byte) {
+// readKeys sends each byte read to keys, and closes keys at the end of input. It stops
+// handing keys over once stop is closed (a read in progress ends with the input).
+func readKeys(r io.Reader, keys chan<- byte, stop <-chan struct{}) {
 	defer close(keys)
 	buf := make([]byte, 1)
 	for {
 		n, err := r.Read(buf)
 		if n == 1 {
-			keys <- buf[0]
+			select {
+			case keys <- buf[0]:
+			case <-stop:
+				return
+			}
 		}
 		if err != nil {
 			return
