@@ -7,16 +7,28 @@ import (
 	"time"
 )
 
-// api runs one api command line and returns its output exactly as FreeSWITCH would.
-func (s *Server) api(c *conn, line string) string {
+// api runs one api command line. It returns the output exactly as FreeSWITCH would and what
+// must happen once that output is on its way (the API event, the effects of uuid_kill), so a
+// reply is never overtaken by the events it causes.
+func (s *Server) api(c *conn, line string) (string, func()) {
 	cmd, args, _ := strings.Cut(strings.TrimSpace(line), " ")
 	args = strings.TrimSpace(args)
-	ev := s.newEvent("API", siteAPI)
-	ev.add("API-Command", cmd)
-	if args != "" {
-		ev.add("API-Command-Argument", args)
+	var post []func()
+	out := s.apiRun(cmd, args, &post)
+	return out, func() {
+		ev := s.newEvent("API", siteAPI)
+		ev.add("API-Command", cmd)
+		if args != "" {
+			ev.add("API-Command-Argument", args)
+		}
+		s.fire(ev)
+		for _, f := range post {
+			f()
+		}
 	}
-	s.fire(ev)
+}
+
+func (s *Server) apiRun(cmd, args string, post *[]func()) string {
 	switch cmd {
 	case "status":
 		return s.apiStatus()
@@ -34,7 +46,7 @@ func (s *Server) api(c *conn, line string) string {
 		}
 		return "false"
 	case "uuid_kill":
-		return s.apiUUIDKill(args)
+		return s.apiUUIDKill(args, post)
 	case "uuid_getvar":
 		f := strings.Fields(args)
 		if len(f) < 2 {
@@ -261,7 +273,7 @@ func (s *Server) globalVar(name string) string {
 	return vars[name]
 }
 
-func (s *Server) apiUUIDKill(args string) string {
+func (s *Server) apiUUIDKill(args string, post *[]func()) string {
 	f := strings.Fields(args)
 	if len(f) == 0 {
 		return "-USAGE: <uuid> [cause]\n"
@@ -274,7 +286,7 @@ func (s *Server) apiUUIDKill(args string) string {
 	if len(f) > 1 {
 		cause = f[1]
 	}
-	ch.hangup(cause)
+	*post = append(*post, func() { ch.hangup(cause) })
 	return "+OK\n"
 }
 
@@ -430,7 +442,8 @@ func splitOriginateArgs(s string) []string {
 
 // backgroundJob runs a bgapi command and fires BACKGROUND_JOB with its output.
 func (s *Server) backgroundJob(job, line, owner string) {
-	out := s.api(nil, line)
+	out, post := s.api(nil, line)
+	post()
 	cmd, args, _ := strings.Cut(strings.TrimSpace(line), " ")
 	e := s.newEvent("BACKGROUND_JOB", siteBackgroundJob)
 	e.add("Job-UUID", job)

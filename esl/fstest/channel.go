@@ -353,7 +353,7 @@ func (c *channel) markProgress() {
 // whether the channel was newly answered.
 func (c *channel) markAnswered() bool {
 	c.mu.Lock()
-	if c.isAnswered() || c.isHungup() {
+	if !c.answeredAt.IsZero() || c.isHungup() {
 		c.mu.Unlock()
 		return false
 	}
@@ -361,12 +361,12 @@ func (c *channel) markAnswered() bool {
 	c.answeredAt = now
 	c.prof.answered = now.UnixMicro()
 	c.answerState = "answered"
-	close(c.answered)
 	e := c.eventLocked("CHANNEL_ANSWER", siteAnswer, nil, true, true, nil)
 	c.srv.fireLocked(e, c)
 	c.vars.set("endpoint_disposition", "ANSWER")
 	c.mu.Unlock()
 	c.setCallState("ACTIVE")
+	close(c.answered) // whoever waits for the answer (originate, bridge) sees the ACTIVE call state
 	c.srv.noteCall(c, CallEvent{Kind: KindAnswered})
 	return true
 }

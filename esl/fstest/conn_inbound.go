@@ -43,8 +43,9 @@ func (s *Server) handleCommand(c *conn, cmd *command) bool {
 	rest = strings.TrimSpace(rest)
 	switch strings.ToLower(word) {
 	case "api":
-		out := s.api(c, rest)
+		out, post := s.api(c, rest)
 		c.apiResponse(out)
+		post()
 	case "bgapi":
 		job := cmd.get("Job-UUID")
 		if job == "" {
