@@ -64,19 +64,26 @@ func (p *Pacer) Acquire(ctx context.Context, names []string, free func(string) i
 	for {
 		p.mu.Lock()
 		type cand struct {
-			name string
-			room int
+			name       string
+			room, busy int
 		}
 		var cs []cand
 		for _, n := range names {
-			f := free(n)
-			if f <= 0 || p.inflight[n] >= p.perNode {
+			busy := p.inflight[n]
+			// Originates in flight may not show in the node's channel count yet.
+			room := min(free(n)-busy, p.perNode-busy)
+			if room <= 0 {
 				continue
 			}
-			cs = append(cs, cand{n, min(f, p.perNode-p.inflight[n])})
+			cs = append(cs, cand{n, room, busy})
 		}
 		if len(cs) > 0 {
-			sort.SliceStable(cs, func(i, j int) bool { return cs[i].room > cs[j].room })
+			sort.SliceStable(cs, func(i, j int) bool {
+				if cs[i].room != cs[j].room {
+					return cs[i].room > cs[j].room
+				}
+				return cs[i].busy < cs[j].busy
+			})
 			n := cs[0].name
 			p.inflight[n]++
 			p.mu.Unlock()

@@ -195,3 +195,29 @@ func TestRequestCallbackFromSMS(t *testing.T) {
 	require.True(t, errors.As(err, &refused))
 	require.Contains(t, refused.Reason, "premium")
 }
+
+func TestQueueCallbackKeepsPosition(t *testing.T) {
+	t.Parallel()
+	b := setup(t, testConfig(), setupOpts{})
+	ctx := context.Background()
+	_, err := b.svc.RegisterCallback(ctx, ivr.CallbackRequest{Key: "call:q1:press2", Number: numUS, Caller: numUS, Queue: "loans",
+		Vars: map[string]string{FlowVarPosition: "4", FlowVarPriority: "15"}})
+	require.NoError(t, err)
+	_, err = b.svc.RegisterCallback(ctx, ivr.CallbackRequest{Key: "call:f1:cb", Number: numUS2, Caller: numUS2})
+	require.NoError(t, err)
+	var src string
+	var pos, prio int
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT source, position, priority FROM callback_request WHERE number = $1`, numUS).Scan(&src, &pos, &prio))
+	require.Equal(t, SourceQueue, src)
+	require.Equal(t, 4, pos)
+	require.Equal(t, 15, prio)
+	rows, err := b.pool.Query(ctx, `SELECT priority FROM river_job WHERE kind = 'callback_dial' ORDER BY (args->>'request_id')::int`)
+	require.NoError(t, err)
+	var prios []int
+	for rows.Next() {
+		var p int
+		require.NoError(t, rows.Scan(&p))
+		prios = append(prios, p)
+	}
+	require.Equal(t, []int{1, 2}, prios, "a caller who left the queue for a callback is dialed first")
+}
