@@ -79,11 +79,17 @@ type queueBundle struct {
 
 func setupQueue(t *testing.T, qc *QueueConfig) *queueBundle {
 	t.Helper()
+	return setupQueueWith(t, qc, nil)
+}
+
+// setupQueueWith is setupQueue with a promotion recorder.
+func setupQueueWith(t *testing.T, qc *QueueConfig, promotions PromotionRecorder) *queueBundle {
+	t.Helper()
 	clock := NewManualClock(time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC))
 	b := &queueBundle{clock: clock, texts: &lockedTexter{}, callbacks: &lockedRegistrar{}, turns: make(chan CallbackTurn, 8)}
 	var err error
 	b.engine, err = NewQueueEngine(QueueEngineOptions{Queues: map[string]*QueueConfig{"general": qc}, Clock: clock,
-		OnCallbackTurn: func(ct CallbackTurn) { b.turns <- ct }})
+		OnCallbackTurn: func(ct CallbackTurn) { b.turns <- ct }, Promotions: promotions})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, b.engine.Start(ctx))

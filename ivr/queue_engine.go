@@ -178,13 +178,14 @@ type queueEntry struct {
 
 	// parked: the caller left with key and may come back (or book a callback) within
 	// keep_place.
-	parked      bool
-	key         string
-	parkStop    func() bool
-	callback    *CallbackTurn // a booked callback keeping the place
-	heardSeen   []string      // promotions heard over all visits (A/B report)
-	promoTurn   int           // the caller's promotion rotation, kept across visits
-	pressedText bool          // pressed the text key on an earlier visit
+	parked        bool
+	key           string
+	parkStop      func() bool
+	callback      *CallbackTurn // a booked callback keeping the place
+	heardSeen     []string      // promotions heard over all visits (A/B report)
+	promoTurn     int           // the caller's promotion rotation, kept across visits
+	pressedText   bool          // pressed the text key (this visit or an earlier one)
+	askedCallback bool          // pressed the callback key
 }
 
 // queueOffer hands a waiting caller an agent to ring.

@@ -363,8 +363,10 @@ func (w *queueWait) park(key string) {
 		switch key {
 		case q.cfg.textKey():
 			q.stats.deflected++
+			en.pressedText = true
 		case q.cfg.callbackKey():
 			q.stats.callbackKeys++
+			en.askedCallback = true
 		}
 		en.parkStop = w.e.clock.AfterFunc(q.cfg.keepPlace(), func() {
 			w.e.post(func() {

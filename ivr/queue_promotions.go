@@ -37,13 +37,7 @@ func (e *QueueEngine) recordPromotion(q *queueState, en *queueEntry, outcome str
 	}
 	x := PromotionExposure{CallID: en.callID, Queue: q.name, Caller: en.caller, Variant: en.variant,
 		Heard: append([]string(nil), en.heardSeen...), Outcome: outcome, At: e.clock.Now(),
-		PressedText: en.key == q.cfg.textKey() || outcome == QueueText, AskedCallback: en.callback != nil || en.key == q.cfg.callbackKey()}
-	if en.pressedText {
-		x.PressedText = true
-	}
-	if x.PressedText {
-		en.pressedText = true
-	}
+		PressedText: en.pressedText, AskedCallback: en.askedCallback || en.callback != nil}
 	go func() {
 		backoff := 200 * time.Millisecond
 		for attempt := 1; ; attempt++ {
