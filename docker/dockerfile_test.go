@@ -2,7 +2,6 @@ package docker_test
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -64,27 +63,4 @@ func TestDockerfilesCopyFilesThatExistAndRunAsNonRoot(t *testing.T) {
 	for _, needed := range []string{"go.mod", "go.sum", "cmd", "flows", "docker/ivrd.yaml"} {
 		require.NotRegexp(t, `(?m)^`+regexp.QuoteMeta(needed)+`$`, string(ignore))
 	}
-}
-
-// TestDockerComposeConfigAcceptsTheStack runs the real compose parser when the docker compose
-// plugin is installed (it needs no engine for `config`); the Go checks in this package run
-// everywhere.
-func TestDockerComposeConfigAcceptsTheStack(t *testing.T) {
-	t.Parallel()
-	if err := exec.Command("docker", "compose", "version").Run(); err != nil {
-		t.Log("docker compose plugin not installed; compose.yaml is checked by the Go tests only")
-		return
-	}
-	env := readEnvFile(t, ".env.example")
-	var b strings.Builder
-	for k, v := range env {
-		if v == "" {
-			v = "secret-for-" + k
-		}
-		b.WriteString(k + "=" + v + "\n")
-	}
-	envFile := filepath.Join(t.TempDir(), "stack.env")
-	require.NoError(t, os.WriteFile(envFile, []byte(b.String()), 0o600))
-	out, err := exec.Command("docker", "compose", "-f", "compose.yaml", "--env-file", envFile, "config", "--quiet").CombinedOutput()
-	require.NoError(t, err, "docker compose config: %s", out)
 }
