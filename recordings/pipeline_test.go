@@ -11,6 +11,9 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +24,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ivrd/ivrd/store"
 	"github.com/ivrd/ivrd/store/pgtest"
 )
 
@@ -364,4 +368,83 @@ func TestPipelineDeliversOnceAfterTheWorkerDiesMidUpload(t *testing.T) {
 	events := b.webhook.wait(t, 1)
 	require.Len(t, events, 1)
 	require.Equal(t, EventSent, events[0].Event)
+}
+
+func TestPipelineDeliversOnceAfterTheProcessIsKilledMidUpload(t *testing.T) {
+	t.Parallel() // mostly waiting for River's leader to expire: overlap it with the decoding tests
+	qa := newQAServer(t, "s3cret")
+	uploading := make(chan struct{})
+	var once sync.Once
+	qa.hold = func(r *http.Request) {
+		first := false
+		once.Do(func() { first = true })
+		if first {
+			close(uploading)
+			<-r.Context().Done() // until the uploader dies
+		}
+	}
+	url := pgtest.NewMigratedDatabase(t, Migrations)
+	ctx := context.Background()
+	pool, err := store.Open(ctx, url)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	token := filepath.Join(t.TempDir(), "token")
+	require.NoError(t, os.WriteFile(token, []byte("s3cret"), 0o600))
+	cfg := Config{RetryBase: 50 * time.Millisecond, Offline: OfflineConfig{Disabled: true},
+		Destinations: []Destination{{Name: "qa", Type: DestHTTP, Endpoint: Endpoint{URL: qa.srv.URL, TokenFile: token}}}}
+	pipe, err := NewPipeline(cfg, pool, PipelineOptions{Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	workers := river.NewWorkers()
+	pipe.AddWorkers(workers)
+	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Workers: workers})
+	require.NoError(t, err)
+	rec, err := pipe.Submit(ctx, inserter, testCall("call-sigkill", writeWAV(t, 8000, 1, 16, 1, 8000*3)))
+	require.NoError(t, err)
+
+	// Another process picks the job up and is killed (SIGKILL: no cleanup at all) while the
+	// endpoint is receiving the upload.
+	worker := exec.Command(os.Args[0], "-test.run=^$")
+	worker.Env = append(os.Environ(), workerProcessEnv+"=1", "IVRD_TEST_DB="+url, "IVRD_TEST_QA="+qa.srv.URL, "QA_TOKEN=s3cret")
+	worker.Stderr = os.Stderr
+	require.NoError(t, worker.Start())
+	t.Cleanup(func() { _ = worker.Process.Kill(); _, _ = worker.Process.Wait() })
+	select {
+	case <-uploading:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the worker process never uploaded")
+	}
+	require.NoError(t, worker.Process.Kill())
+	_, _ = worker.Process.Wait()
+
+	var state string
+	require.NoError(t, pool.QueryRow(ctx, `select state from river_job where kind = 'recording_forward'`).Scan(&state))
+	require.Equal(t, "running", state, "the killed process left its job running, as a crash does")
+
+	// ivrd restarts: once the dead process's River leadership expires (about 15 s), the new
+	// leader rescues the stuck job and the upload is made again, with the same
+	// Idempotency-Key, so the endpoint keeps one copy.
+	restarted, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues: map[string]river.QueueConfig{Queue: {MaxWorkers: 2}}, Workers: workers, RetryPolicy: pipe.RetryPolicy(),
+		FetchCooldown: 10 * time.Millisecond, FetchPollInterval: 20 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
+		JobTimeout: 10 * time.Second, RescueStuckJobsAfter: 10 * time.Second, TestOnly: true,
+	})
+	require.NoError(t, err)
+	require.NoError(t, restarted.Start(ctx))
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = restarted.StopAndCancel(sctx)
+	})
+	var d Delivery
+	require.Eventually(t, func() bool {
+		ds, err := pipe.Store().Deliveries(ctx, rec.ID)
+		require.NoError(t, err)
+		d = ds[0]
+		return d.Status != DeliveryPending
+	}, 5*time.Minute, 20*time.Millisecond)
+	require.Equal(t, DeliverySent, d.Status, d.Reason)
+	require.Equal(t, 2, d.Attempts)
+	requests, stored := qa.counts()
+	require.Equal(t, 2, requests, "sent again after the restart")
+	require.Equal(t, 1, stored, "and stored once")
 }

@@ -114,6 +114,7 @@ func TestPipelineSendsMandarinToTheOpenAIEndpointNotOffline(t *testing.T) {
 }
 
 func TestPipelineTranscribesOfflineAndScores(t *testing.T) {
+	t.Parallel()
 	rules, err := LoadRules("testdata/qa.yaml")
 	require.NoError(t, err)
 	b := setup(t, Config{}, PipelineOptions{Rules: rules, Offline: testSphinx(t)})

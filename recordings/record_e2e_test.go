@@ -20,6 +20,7 @@ import (
 // a real ESL connection and submits the recording, River runs the offline transcriber and the
 // QA rules, and the stored score says who passed, with evidence.
 func TestRecordedCallsAreTranscribedAndScored(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	fs, err := fstest.Start(context.Background(), fstest.Options{Clock: fstest.ScaledClock(10)})
 	require.NoError(t, err)
