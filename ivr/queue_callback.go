@@ -8,7 +8,7 @@ import (
 
 // KeepPlace wraps the callback registrar the runtime uses so that a callback booked by a
 // caller who just left a queue with a hold key keeps that caller's place: the request gets
-// the queue and position in its Vars (queue, queue_position), and the place stays in the
+// the queue, position and priority in its Vars (queue, queue_position, queue_priority), and the place stays in the
 // queue until it reaches the head and an agent is free; then OnCallbackTurn is called, and
 // the callback machinery phones the customer. Other requests pass through unchanged.
 func (e *QueueEngine) KeepPlace(next CallbackRegistrar) CallbackRegistrar {
@@ -23,14 +23,15 @@ type keepPlace struct {
 // RegisterCallback implements CallbackRegistrar.
 func (k *keepPlace) RegisterCallback(ctx context.Context, req CallbackRequest) (CallbackReceipt, error) {
 	var (
-		q   *queueState
-		en  *queueEntry
-		pos int
+		q    *queueState
+		en   *queueEntry
+		pos  int
+		prio float64
 	)
 	if err := k.e.do(ctx, func() {
 		for _, qs := range k.e.queues {
 			if p := qs.parked[req.CallID]; p != nil && p.callback == nil {
-				q, en, pos = qs, p, qs.position(p)
+				q, en, pos, prio = qs, p, qs.position(p), p.prio
 				return
 			}
 		}
@@ -44,7 +45,7 @@ func (k *keepPlace) RegisterCallback(ctx context.Context, req CallbackRequest) (
 	for n, v := range req.Vars {
 		vars[n] = v
 	}
-	vars["queue"], vars["queue_position"] = q.name, strconv.Itoa(pos)
+	vars["queue"], vars["queue_position"], vars["queue_priority"] = q.name, strconv.Itoa(pos), strconv.Itoa(int(prio))
 	req.Vars = vars
 	rec, err := k.next.RegisterCallback(ctx, req)
 	if err != nil {
