@@ -41,6 +41,15 @@ steps:
   start:
     hangup:
 `, `2:1: unknown key "lanugages" in the flow file (did you mean "languages"?)`},
+		{"next written inside the kind", `
+steps:
+  start:
+    play:
+      audio: "Hello there"
+      next: bye
+  bye:
+    hangup:
+`, `6:7: next: belongs to the step, not inside play:; move it left to line up with play:`},
 		{"a kind's key written on the step", `
 steps:
   start:

@@ -278,6 +278,11 @@ func (r *nodeReader) objectAt(n ast.Node, what string, at Pos, fields ...[]field
 			continue // x-name: free space for YAML anchors (&defaults) reused below
 		}
 		if !hasField(fields, e.key) {
+			if (e.key == "next" || e.key == "tag") && strings.Contains(what, " in step ") {
+				kind, _, _ := strings.Cut(what, " ")
+				r.errorf(e.kpos, "%s: belongs to the step, not inside %s:; move it left to line up with %s:", e.key, kind, kind)
+				continue
+			}
 			allowed := keysOf(fields...)
 			r.errorf(e.kpos, "unknown key %q in %s%s; allowed keys: %s", e.key, what, didYouMean(e.key, allowed), strings.Join(allowed, ", "))
 			continue
