@@ -4,6 +4,9 @@
 //
 // The pieces, in the order a recording meets them:
 //
+//   - Watcher (record_watch.go) follows RECORD_START / RECORD_STOP / CHANNEL_HANGUP_COMPLETE
+//     on an esl subscription and submits each finished recording, with the call's metadata
+//     from channel variables (ivrd_agent, ivrd_queue, ivrd_flow_path, ivrd_language).
 //   - CheckWAV (wav_check.go) validates the file FreeSWITCH left behind: RIFF/WAVE header,
 //     16-bit PCM, a duration that matches the call. A missing or header-only file is a
 //     *CheckError with a Reason, recorded as a QA failure, never skipped.
@@ -24,7 +27,12 @@
 //     whole transcript), silence, talk-over and duration limits, each rule weighted and each
 //     result carrying its evidence.
 //   - Retention (retention.go) deletes old recordings and transcripts and records each deletion.
-//   - Handler (api_http.go) serves stored scores over HTTP: GET /api/qa/{call}.
+//   - NewHandler (api_http.go) serves stored scores over HTTP: GET /api/qa/{call}.
+//
+// Wiring it into a daemon: store.Migrate with Migrations; NewSphinx (unless offline is
+// disabled); NewPipeline; AddWorkers on the River client's Workers, QueueConfig for Queue,
+// RetryPolicy as the client's retry policy, RetentionJob among its periodic jobs; a Watcher
+// on an esl subscription to WatchEvents; NewHandler on the HTTP mux.
 package recordings
 
 import "time"
