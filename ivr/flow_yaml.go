@@ -280,7 +280,11 @@ func (r *nodeReader) objectAt(n ast.Node, what string, at Pos, fields ...[]field
 		if !hasField(fields, e.key) {
 			if (e.key == "next" || e.key == "tag") && strings.Contains(what, " in step ") {
 				kind, _, _ := strings.Cut(what, " ")
-				r.errorf(e.kpos, "%s: belongs to the step, not inside %s:; move it left to line up with %s:", e.key, kind, kind)
+				if ks := kindSpecByKind[Kind(kind)]; ks != nil && ks.noNext && e.key == "next" {
+					r.errorf(e.kpos, "%s", noNextMsg(ks.kind))
+				} else {
+					r.errorf(e.kpos, "%s: belongs to the step, not inside %s:; move it left to line up with %s:", e.key, kind, kind)
+				}
 				continue
 			}
 			allowed := keysOf(fields...)
