@@ -98,7 +98,8 @@ type Daemon struct {
 
 // New builds a daemon from opts and checks its configuration: routes, flows (loaded now; a
 // broken flow is an error listing file:line:col), FreeSWITCH node secrets, the database URL.
-// Nothing is listened on or connected to yet.
+// The connections to FreeSWITCH nodes start dialing in the background; nothing is listened
+// on yet.
 func New(opts Options) (*Daemon, error) {
 	if opts.Config == nil {
 		return nil, errors.New("daemon: no config (config.Load)")
@@ -129,15 +130,21 @@ func New(opts Options) (*Daemon, error) {
 			return nil, err
 		}
 	}
-	if url != "" {
-		if d.db, err = newDatabase(url, cfg, opts.ConsoleOut, d.log); err != nil {
-			return nil, err
-		}
-	}
 	for _, n := range cfg.FreeSWITCH {
 		if err := n.Validate(); err != nil {
-			d.closeDB()
 			return nil, fmt.Errorf("freeswitch: %w", err)
+		}
+	}
+	if len(cfg.FreeSWITCH) > 0 {
+		// The inbound connections start dialing now (in the background, retrying).
+		if d.nodes, err = esl.NewPool(cfg.FreeSWITCH, esl.ClientOptions{Logger: d.log}); err != nil {
+			return nil, fmt.Errorf("freeswitch: %w", err)
+		}
+	}
+	if url != "" {
+		if d.db, err = newDatabase(url, cfg, d.nodes, opts.ConsoleOut, d.log); err != nil {
+			d.closeDB()
+			return nil, err
 		}
 	}
 
@@ -167,6 +174,13 @@ func New(opts Options) (*Daemon, error) {
 		if rcfg.Texter == nil {
 			rcfg.Texter = d.db.sms.Sender
 		}
+		if rcfg.Callbacks == nil {
+			rcfg.Callbacks = d.db.callbacks
+			if d.queues != nil {
+				// a callback booked from the queue keeps the caller's place
+				rcfg.Callbacks = d.queues.KeepPlace(d.db.callbacks)
+			}
+		}
 	}
 	rcfg.OnCallEnded = append([]func(context.Context, *ivr.CallRecord){d.callEnded, d.submitRecordings}, opts.OnCallEnded...)
 	if d.rt, err = ivr.NewRuntime(rcfg); err != nil {
@@ -177,9 +191,13 @@ func New(opts Options) (*Daemon, error) {
 	return d, nil
 }
 
+// closeDB undoes what New opened when New fails.
 func (d *Daemon) closeDB() {
 	if d.db != nil {
 		d.db.pool.Close()
+	}
+	if d.nodes != nil {
+		d.nodes.Close()
 	}
 }
 
@@ -209,6 +227,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 		if d.db != nil {
 			d.mountSMS()
 			d.web.AddCheck(web.CheckDatabase, d.db.check)
+			d.web.Mount("POST /api/callbacks", d.db.callbacks.Handler())
 			if d.db.recordings != nil {
 				d.web.Mount("GET /api/qa/{call}", recordings.NewHandler(d.db.recordings.Store(), d.log.With("component", "qa-api")))
 			}
@@ -236,10 +255,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 	}
 	d.out = out
 
-	if len(d.cfg.FreeSWITCH) > 0 {
-		if d.nodes, err = esl.NewPool(d.cfg.FreeSWITCH, esl.ClientOptions{Logger: d.log}); err != nil {
-			return fail(fmt.Errorf("freeswitch: %w", err))
-		}
+	if d.nodes != nil {
 		d.bg.Add(1)
 		go func() {
 			defer d.bg.Done()

@@ -18,7 +18,9 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/ivrd/ivrd/callback"
 	"github.com/ivrd/ivrd/config"
+	"github.com/ivrd/ivrd/esl"
 	"github.com/ivrd/ivrd/ivr"
 	"github.com/ivrd/ivrd/recordings"
 	"github.com/ivrd/ivrd/sms"
@@ -26,8 +28,8 @@ import (
 )
 
 // MigrationSets are the schemas the daemon applies at start (after store's core set and
-// River's): the call records, the SMS tables and the recordings' QA tables.
-var MigrationSets = []store.MigrationSet{ivr.Migrations, sms.Migrations, recordings.Migrations}
+// River's): the call records, the SMS tables, the recordings' QA tables and the callbacks.
+var MigrationSets = []store.MigrationSet{ivr.Migrations, sms.Migrations, recordings.Migrations, callback.Migrations}
 
 // minLevel drops records below min (River logs every job at info).
 type minLevel struct {
@@ -74,6 +76,8 @@ type database struct {
 	records *ivr.CallRecordWriter
 	sms     *sms.Service
 	river   *river.Client[pgx.Tx]
+	// callbacks takes callback requests (flows, texts, the API) and dials them.
+	callbacks *callback.Service
 	// recordings is the QA pipeline (nil when recordings: is not configured).
 	recordings *recordings.Pipeline
 	offline    *lazySphinx // nil without the offline transcriber
@@ -89,7 +93,7 @@ type database struct {
 
 // newDatabase builds the pool and the services on it without connecting: a database that is
 // down at start is waited for by start. Only a URL that cannot be parsed is an error here.
-func newDatabase(url string, cfg *config.Config, consoleOut io.Writer, log *slog.Logger) (*database, error) {
+func newDatabase(url string, cfg *config.Config, nodes *esl.Pool, consoleOut io.Writer, log *slog.Logger) (*database, error) {
 	pcfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database URL is not valid (want postgres://USER:PASSWORD@HOST:PORT/DB): %w", err)
@@ -113,9 +117,20 @@ func newDatabase(url string, cfg *config.Config, consoleOut io.Writer, log *slog
 		d.pool.Close()
 		return nil, fmt.Errorf("sms: %w", err)
 	}
+	d.callbacks, err = callback.New(cfg.Callbacks, d.pool, callback.Options{Nodes: nodes, Calendars: cfg.Calendars,
+		Texts: d.sms.Sender, OptOuts: d.sms.OptOuts, Socket: cfg.Listen.Outbound, Logger: log})
+	if err != nil {
+		d.pool.Close()
+		return nil, fmt.Errorf("callbacks: %w", err)
+	}
+	d.sms.Inbound.SetCallbackRequester(d.callbacks)
 	workers := river.NewWorkers()
 	d.sms.AddWorkers(workers)
+	d.callbacks.AddWorkers(workers)
 	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 20}}
+	for name, q := range d.callbacks.RiverQueues() {
+		queues[name] = q
+	}
 	if recordingsConfigured(cfg.Recordings) {
 		if d.recordings, d.offline, err = newRecordings(cfg.Recordings, d.pool, workers, queues, log.With("component", "recordings")); err != nil {
 			d.pool.Close()
@@ -132,6 +147,7 @@ func newDatabase(url string, cfg *config.Config, consoleOut io.Writer, log *slog
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
 	d.sms.SetJobClient(d.river)
+	d.callbacks.SetJobClient(d.river)
 	return d, nil
 }
 
