@@ -80,10 +80,14 @@ func BenchmarkHotlineCalls(b *testing.B) {
 		b.Fatal(err)
 	}
 	var outcomes sync.Map
+	var errorsLogged atomic.Int64
 	srv, err := esl.Listen(ctx, "127.0.0.1:0", func(ctx context.Context, call *esl.Call) {
-		rec := rt.Run(ctx, NewESLChannel(call, nil), CallOptions{Flow: "hotline"})
+		rec := rt.Run(ctx, NewESLChannel(call, slog.New(slog.DiscardHandler)), CallOptions{Flow: "hotline"})
 		n, _ := outcomes.LoadOrStore(rec.Outcome, new(atomic.Int64))
 		n.(*atomic.Int64).Add(1)
+		if rec.Outcome == OutcomeError && errorsLogged.Add(1) <= 3 {
+			b.Logf("call %s: %s", rec.ID, rec.Error)
+		}
 	}, esl.ServerOptions{FilterEvents: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
@@ -333,7 +337,7 @@ func takeMemSnapshot(calls, rate int) memSnapshot {
 // emulator.
 func isIvrdFunc(fn string) bool {
 	return (strings.HasPrefix(fn, "github.com/ivrd/ivrd/ivr.") || strings.HasPrefix(fn, "github.com/ivrd/ivrd/esl.")) &&
-		!strings.Contains(fn, "fstest") && !strings.Contains(fn, "Benchmark") && !strings.Contains(fn, "takeMemSnapshot")
+		!strings.Contains(fn, "fstest") && !strings.Contains(fn, "Benchmark") && !strings.Contains(fn, "takeMemSnapshot") && !strings.Contains(fn, "TestMain")
 }
 
 // benchBank answers the hotline's lookups in-process: the caller is not a customer (404)
