@@ -315,3 +315,48 @@ func TestRecordSessionWritesRealWAV(t *testing.T) {
 		})
 	}
 }
+
+func TestSIPSelfCallOutcomes(t *testing.T) {
+	t.Parallel()
+	srv := testServer(t, nil, 50)
+	c := dialInbound(t, srv)
+	c.cmd("auth ClueCon")
+	c.cmd("event plain BACKGROUND_JOB CHANNEL_HANGUP_COMPLETE")
+	cases := []struct {
+		ext, vars, body          string
+		callerCause, calledCause string
+		callerVars               map[string]string
+	}{
+		{"5202", "", "-ERR USER_BUSY\n", "USER_BUSY", "USER_BUSY", map[string]string{"variable_sip_term_status": "486",
+			"variable_sip_invite_failure_phrase": "Busy Here", "variable_sip_hangup_disposition": "recv_refuse"}},
+		{"5204", "", "-ERR UNALLOCATED_NUMBER\n", "UNALLOCATED_NUMBER", "UNALLOCATED_NUMBER", map[string]string{"variable_sip_term_status": "404"}},
+		{"5205", "", "-ERR CALL_REJECTED\n", "CALL_REJECTED", "CALL_REJECTED", map[string]string{"variable_sip_term_status": "603"}},
+		{"5203", "originate_timeout=3,", "-ERR NO_ANSWER\n", "NO_ANSWER", "ORIGINATOR_CANCEL", map[string]string{
+			"variable_sip_term_status": "", "variable_sip_invite_failure_status": "487", "variable_sip_hangup_disposition": "send_cancel"}},
+	}
+	for i, tc := range cases {
+		u := fmt.Sprintf("aaaaaaaa-0000-4000-8000-%012d", 700+i)
+		job := fmt.Sprintf("bbbbbbbb-0000-4000-8000-%012d", 700+i)
+		c.cmd("bgapi originate {" + tc.vars + "origination_uuid=" + u + "}sofia/internal/" + tc.ext + "@127.0.0.1:5060 &park\nJob-UUID: " + job)
+		var jobEv, caller, called *Event
+		for jobEv == nil || caller == nil || called == nil {
+			e, err := c.next().event()
+			require.NoError(t, err)
+			switch {
+			case e.Name() == "BACKGROUND_JOB" && e.Get("Job-UUID") == job:
+				jobEv = e
+			case e.Name() == "CHANNEL_HANGUP_COMPLETE" && e.Get("Unique-ID") == u:
+				caller = e
+			case e.Name() == "CHANNEL_HANGUP_COMPLETE":
+				called = e
+			}
+		}
+		require.Equal(t, tc.body, jobEv.Body, tc.ext)
+		require.Equal(t, tc.callerCause, caller.Get("Hangup-Cause"), tc.ext)
+		require.Equal(t, tc.calledCause, called.Get("Hangup-Cause"), tc.ext)
+		require.Equal(t, "public", called.Get("Caller-Context"))
+		for k, v := range tc.callerVars {
+			require.Equal(t, v, caller.Get(k), "%s %s", tc.ext, k)
+		}
+	}
+}

@@ -382,6 +382,25 @@ func (c *channel) hangup(cause string) {
 		if c.bridged != nil && c.bridged == c.originator {
 			c.agentUnbridgeLocked(c.bridged)
 		}
+		peerCause := cause
+		if c.peer != nil && !c.isLoopback && c.direction == "outbound" && c.answeredAt.IsZero() {
+			// the caller side of a SIP call gives up: CANCEL; the called side ends ORIGINATOR_CANCEL
+			if _, refused := c.vars.get("sip_term_status"); !refused {
+				c.vars.set("sip_invite_failure_status", "487")
+				c.vars.set("sip_invite_failure_phrase", "CANCEL")
+				c.vars.set("sip_hangup_disposition", "send_cancel")
+				peerCause = "ORIGINATOR_CANCEL"
+				p := c.peer
+				go func() {
+					p.mu.Lock()
+					p.vars.set("sip_term_status", "487")
+					p.vars.set("proto_specific_hangup_cause", "sip:487")
+					p.vars.set("sip_hangup_disposition", "recv_cancel")
+					p.mu.Unlock()
+					p.hangup(peerCause)
+				}()
+			}
+		}
 		c.cause = cause
 		c.state = csHangup
 		c.answerState = "hangup"
@@ -396,7 +415,7 @@ func (c *channel) hangup(cause string) {
 		peer, br := c.peer, c.bridged
 		c.mu.Unlock()
 		c.srv.noteCall(c, CallEvent{Kind: KindHangup, Cause: cause})
-		if peer != nil {
+		if peer != nil && peerCause == cause {
 			go peer.hangup(cause)
 		}
 		if br != nil {
