@@ -140,6 +140,9 @@ func newDatabase(url string, cfg *config.Config, nodes *esl.Pool, consoleOut io.
 	rcfg := &river.Config{Queues: queues, Workers: workers, Logger: slog.New(minLevel{log.With("component", "river").Handler(), slog.LevelWarn})}
 	if d.recordings != nil {
 		rcfg.RetryPolicy = d.recordings.RetryPolicy()
+		if j := recordings.RetentionJob(cfg.Recordings); j != nil {
+			rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, j) // delete recordings past recordings.retention
+		}
 	}
 	d.river, err = river.NewClient(riverpgxv5.New(d.pool), rcfg)
 	if err != nil {
