@@ -30,3 +30,17 @@ func TestScenarioFileRunsCallsAndReportsFailuresWithLines(t *testing.T) {
 	require.Contains(t, report, "got:      queued")
 	require.Contains(t, report, "the call ended before the caller did: press 9 (line 43)")
 }
+
+func TestAFinishedCallCarriesWhatFollowUpRulesMatch(t *testing.T) {
+	t.Parallel()
+	r := runOnFake(t, Config{}, parseTestFlow(t, menuFlow), press("1"))
+	r.rec.Tags = []string{"balance"}
+	fc := r.rec.FinishedCall()
+	require.Equal(t, "call-1", fc.CallID)
+	require.Equal(t, "+15551230001", fc.Caller)
+	require.Equal(t, "self-served", fc.Outcome)
+	require.Equal(t, []string{"start", "main", "balance", "bye"}, fc.Steps)
+	require.Equal(t, []string{"balance"}, fc.Tags)
+	require.Equal(t, "en", fc.Lang)
+	require.Equal(t, r.rec.EndedAt, fc.EndedAt)
+}
