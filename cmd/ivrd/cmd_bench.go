@@ -60,6 +60,7 @@ func runBench(ctx context.Context, env *cmdEnv, args []string) error {
 	rate := fs.Float64("rate", 500, "new calls per second")
 	speed := fs.Float64("speed", 5, "how much faster than real time the emulated prompts play (5: a hotline call lasts about 10 s, so 500 calls/s keep about 5,000 up)")
 	src := fs.String("src", "", "ivrd's source tree (default: the folder holding go.mod, from the current folder up)")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the run (ivrd and the emulator, one process) to this file and print its top functions")
 	verbose := fs.Bool("v", false, "show the benchmark's own output")
 	if err := fs.Parse(args); err != nil {
 		return flagError(err)
@@ -79,8 +80,17 @@ func runBench(ctx context.Context, env *cmdEnv, args []string) error {
 		return errors.New("ivrd bench runs the runtime's Go benchmark and needs the Go toolchain on PATH (./run deps installs it)")
 	}
 	fmt.Fprintf(env.stdout, "Running BenchmarkHotlineCalls (package ivr): %d calls at %.0f/s, prompts at %gx speed ...\n", *calls, *rate, *speed)
-	cmd := exec.CommandContext(ctx, goBin, "test", "./ivr", "-run", "^$", "-bench", "^BenchmarkHotlineCalls$",
-		"-benchtime", strconv.Itoa(*calls)+"x", "-count", "1", "-timeout", "60m")
+	goArgs := []string{"test", "./ivr", "-run", "^$", "-bench", "^BenchmarkHotlineCalls$",
+		"-benchtime", strconv.Itoa(*calls) + "x", "-count", "1", "-timeout", "60m"}
+	if *profile != "" {
+		abs, err := filepath.Abs(*profile)
+		if err != nil {
+			return err
+		}
+		*profile = abs
+		goArgs = append(goArgs, "-cpuprofile", abs)
+	}
+	cmd := exec.CommandContext(ctx, goBin, goArgs...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), fmt.Sprintf("IVRD_BENCH_RATE=%g", *rate), fmt.Sprintf("IVRD_BENCH_SPEED=%g", *speed))
 	pr, pw := io.Pipe()
@@ -120,6 +130,14 @@ func runBench(ctx context.Context, env *cmdEnv, args []string) error {
 		fmt.Fprintln(env.stdout, "\nDetails:")
 		for _, n := range notes {
 			fmt.Fprintln(env.stdout, "  "+n)
+		}
+	}
+	if *profile != "" {
+		fmt.Fprintf(env.stdout, "\nCPU profile %s (go tool pprof -http :0 %s), top functions:\n", *profile, *profile)
+		top := exec.CommandContext(ctx, goBin, "tool", "pprof", "-top", "-nodecount", "25", *profile)
+		top.Stdout, top.Stderr = env.stdout, env.stderr
+		if err := top.Run(); err != nil {
+			return fmt.Errorf("go tool pprof: %w", err)
 		}
 	}
 	return nil
