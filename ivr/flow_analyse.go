@@ -282,9 +282,14 @@ func stuck(comp []*Step) bool {
 }
 
 // StepCost is the worst-case time a caller spends in a step before it moves on along edge
-// label (prompts, waiting for keys on every try, lookups, ringing).
-func StepCost(s *Step, label string) time.Duration {
+// label (prompts, waiting for keys on every try, lookups, ringing, a subflow up to its
+// return).
+func StepCost(s *Step, label string) time.Duration { return stepCost(s, label, 0) }
+
+func stepCost(s *Step, label string, depth int) time.Duration {
 	switch s.Kind {
+	case KindCall:
+		return subflowCost(s.Call.Flow, depth)
 	case KindPlay:
 		return audioTime(s.Play.Audio)
 	case KindMenu:
@@ -349,56 +354,7 @@ func PersonPaths(f *Flow) []PersonPath {
 		return nil
 	}
 	n := len(f.Steps)
-	// Depth-first order from Start; edges to a step still on the DFS stack are back edges
-	// (loops) and are left out, which leaves a DAG whose longest paths are computed in
-	// reverse post-order.
-	state := make([]uint8, n) // 0 new, 1 on stack, 2 done
-	var post []*Step
-	back := map[[2]int]bool{}
-	type frame struct {
-		s     *Step
-		edges []Edge
-		i     int
-	}
-	work := []frame{{s: f.Start, edges: personEdges(f.Start)}}
-	state[f.Start.Index] = 1
-	for len(work) > 0 {
-		fr := &work[len(work)-1]
-		if fr.i < len(fr.edges) {
-			to := fr.edges[fr.i].To
-			fr.i++
-			switch state[to.Index] {
-			case 0:
-				state[to.Index] = 1
-				work = append(work, frame{s: to, edges: personEdges(to)})
-			case 1:
-				back[[2]int{fr.s.Index, to.Index}] = true
-			}
-			continue
-		}
-		state[fr.s.Index] = 2
-		post = append(post, fr.s)
-		work = work[:len(work)-1]
-	}
-	dist := make([]time.Duration, n)
-	prev := make([]*Step, n)
-	seen := make([]bool, n)
-	seen[f.Start.Index] = true
-	for i := len(post) - 1; i >= 0; i-- {
-		s := post[i]
-		if !seen[s.Index] {
-			continue
-		}
-		for _, e := range personEdges(s) {
-			if back[[2]int{s.Index, e.To.Index}] {
-				continue
-			}
-			d := dist[s.Index] + StepCost(s, e.Label)
-			if !seen[e.To.Index] || d > dist[e.To.Index] {
-				dist[e.To.Index], prev[e.To.Index], seen[e.To.Index] = d, s, true
-			}
-		}
-	}
+	dist, prev, seen := longestPaths(f, personEdges, 0)
 	var out []PersonPath
 	for _, s := range f.Steps {
 		if !seen[s.Index] || s.Kind != KindQueue && s.Kind != KindTransfer {
@@ -417,6 +373,80 @@ func PersonPaths(f *Flow) []PersonPath {
 		out = append(out, PersonPath{Step: s, Worst: dist[s.Index], Path: path})
 	}
 	return out
+}
+
+// maxSubflowCost bounds how deep subflow costs are followed (flows calling each other).
+const maxSubflowCost = 4
+
+// longestPaths computes, for every step reachable from Start along edges, the longest time
+// to get there without going round a loop. Depth-first order from Start; edges to a step
+// still on the DFS stack are back edges (loops) and are left out, which leaves a DAG whose
+// longest paths are computed in reverse post-order.
+func longestPaths(f *Flow, edges func(*Step) []Edge, depth int) (dist []time.Duration, prev []*Step, seen []bool) {
+	n := len(f.Steps)
+	state := make([]uint8, n) // 0 new, 1 on stack, 2 done
+	var post []*Step
+	back := map[[2]int]bool{}
+	type frame struct {
+		s     *Step
+		edges []Edge
+		i     int
+	}
+	work := []frame{{s: f.Start, edges: edges(f.Start)}}
+	state[f.Start.Index] = 1
+	for len(work) > 0 {
+		fr := &work[len(work)-1]
+		if fr.i < len(fr.edges) {
+			to := fr.edges[fr.i].To
+			fr.i++
+			switch state[to.Index] {
+			case 0:
+				state[to.Index] = 1
+				work = append(work, frame{s: to, edges: edges(to)})
+			case 1:
+				back[[2]int{fr.s.Index, to.Index}] = true
+			}
+			continue
+		}
+		state[fr.s.Index] = 2
+		post = append(post, fr.s)
+		work = work[:len(work)-1]
+	}
+	dist = make([]time.Duration, n)
+	prev = make([]*Step, n)
+	seen = make([]bool, n)
+	seen[f.Start.Index] = true
+	for i := len(post) - 1; i >= 0; i-- {
+		s := post[i]
+		if !seen[s.Index] {
+			continue
+		}
+		for _, e := range edges(s) {
+			if back[[2]int{s.Index, e.To.Index}] {
+				continue
+			}
+			d := dist[s.Index] + stepCost(s, e.Label, depth)
+			if !seen[e.To.Index] || d > dist[e.To.Index] {
+				dist[e.To.Index], prev[e.To.Index], seen[e.To.Index] = d, s, true
+			}
+		}
+	}
+	return dist, prev, seen
+}
+
+// subflowCost is the longest time from a flow's start to one of its return steps.
+func subflowCost(f *Flow, depth int) time.Duration {
+	if f == nil || f.Start == nil || depth >= maxSubflowCost {
+		return 0
+	}
+	dist, _, seen := longestPaths(f, (*Step).Edges, depth+1)
+	var worst time.Duration
+	for _, s := range f.Steps {
+		if s.Kind == KindReturn && seen[s.Index] {
+			worst = max(worst, dist[s.Index])
+		}
+	}
+	return worst
 }
 
 // personEdges are the edges followed when looking for the way to a person: none out of a

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -181,6 +182,11 @@ steps:
 	set, ds := LoadFiles(nil, dir)
 	require.Empty(t, errorLines(ds))
 	require.Len(t, set.Flows, 2)
+	// The time spent in the subflow, up to its return step, counts for the call: step: here
+	// the PIN input, 3 tries of (prompt + 5s for the first digit + 19 x 2s between digits).
+	verify := set.ByName["verify_pin"]
+	require.Equal(t, StepCost(verify.ByName["start"], "next"), StepCost(set.ByName["main"].ByName["start"], "next"))
+	require.Greater(t, StepCost(set.ByName["main"].ByName["start"], "next"), 2*time.Minute)
 
 	// Alone, main.yaml cannot know vars.pin_ok.
 	_, ds = ParseFlow(main, mustRead(t, main), nil)
