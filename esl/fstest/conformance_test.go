@@ -1,10 +1,13 @@
 package fstest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -44,6 +47,31 @@ var perChannel = map[string]bool{
 var externalActions = map[string]map[string]string{
 	"05c_outbound_caller_hangup":   {"CHANNEL_HANGUP": "kill-caller"},
 	"51_shutdown_outbound_session": {"CHANNEL_HANGUP": "shutdown"},
+}
+
+// TestTraceCopyInSync keeps testdata/traces (what a fresh clone tests with) equal to the shared
+// captures whenever those are at hand.
+func TestTraceCopyInSync(t *testing.T) {
+	t.Parallel()
+	shared := sharedTraces()
+	files, err := filepath.Glob(filepath.Join(shared, "*.txt"))
+	require.NoError(t, err)
+	if shared == "" {
+		files, err = filepath.Glob(filepath.Join("testdata", "traces", "*.txt"))
+		require.NoError(t, err)
+		require.NotEmpty(t, files, "testdata/traces holds the transcripts for fresh clones")
+		return
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, ".index.txt") {
+			continue
+		}
+		want, err := os.ReadFile(f)
+		require.NoError(t, err)
+		got, err := os.ReadFile(filepath.Join("testdata", "traces", filepath.Base(f)))
+		require.NoError(t, err, "new transcript %s: copy it into esl/fstest/testdata/traces", filepath.Base(f))
+		require.True(t, bytes.Equal(want, got), "%s changed: copy it into esl/fstest/testdata/traces", filepath.Base(f))
+	}
 }
 
 func TestConformance(t *testing.T) {

@@ -112,19 +112,28 @@ func (tr *trace) clientWrites() []string {
 	return out
 }
 
-// traceFiles lists the transcripts: this package's testdata copy plus, when present, the shared
-// folder of the work tree (so newly captured traces are picked up), by file name.
-func traceFiles() ([]string, error) {
-	dirs := []string{filepath.Join("testdata", "traces")}
+// sharedTraces is the work tree's folder of captured transcripts, when it exists (it does not
+// in a fresh clone; testdata/traces is the copy that travels with the repository).
+func sharedTraces() string {
 	if d := os.Getenv("FSTEST_TRACES"); d != "" {
-		dirs = append(dirs, d)
+		return d
 	}
 	for _, d := range []string{"../../../shared/freeswitch/traces", "../../../../shared/freeswitch/traces"} {
 		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			dirs = append(dirs, d)
-			break
+			return d
 		}
 	}
+	return ""
+}
+
+// traceFiles lists the transcripts by file name: the shared folder's when present (so newly
+// captured traces are picked up at once), else this package's testdata copy.
+func traceFiles() ([]string, error) {
+	var dirs []string
+	if d := sharedTraces(); d != "" {
+		dirs = append(dirs, d)
+	}
+	dirs = append(dirs, filepath.Join("testdata", "traces"))
 	byName := map[string]string{}
 	for _, d := range dirs {
 		files, err := filepath.Glob(filepath.Join(d, "*.txt"))
