@@ -5,9 +5,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/ivrd/ivrd/config"
 	"github.com/ivrd/ivrd/ivr"
 )
 
@@ -167,4 +169,31 @@ func TestShippedFlowsHaveTheSchemaModeline(t *testing.T) {
 		n++
 	}
 	require.GreaterOrEqual(t, n, 2)
+}
+
+// The demo calendars in the embedded default config: what the shipped flows and callbacks use.
+func TestDefaultConfigCalendars(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load("")
+	require.NoError(t, err)
+	ny, err := time.LoadLocation("America/New_York")
+	require.NoError(t, err)
+	bank, cb := c.Calendars["bank"], c.Calendars["callbacks"]
+	require.NotNil(t, bank)
+	require.NotNil(t, cb)
+	at := func(s string) time.Time {
+		tm, err := time.ParseInLocation("2006-01-02 15:04", s, ny)
+		require.NoError(t, err)
+		return tm
+	}
+	require.True(t, bank.Open(at("2026-11-24 10:00")))
+	require.False(t, bank.Open(at("2026-11-24 21:00")))
+	state, h := bank.State(at("2026-12-25 10:00"))
+	require.Equal(t, ivr.CalendarHoliday, state)
+	require.Equal(t, "Christmas Day", h.Name)
+	require.True(t, bank.Open(at("2026-12-24 11:00")), "Christmas Eve morning")
+	require.False(t, bank.Open(at("2026-12-24 13:00")))
+	next, ok := cb.NextOpen(at("2026-12-24 10:00"))
+	require.True(t, ok)
+	require.Equal(t, at("2026-12-26 09:00"), next, "callbacks wait for Saturday after Christmas")
 }
