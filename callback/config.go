@@ -71,6 +71,10 @@ type Config struct {
 	MaxPerNode int `yaml:"max_per_node"`
 	// Workers is how many callbacks one ivrd dials at once (default 20).
 	Workers int `yaml:"workers"`
+	// JobTimeout bounds one attempt's job: pacing wait, ring time and answer (default twice
+	// RingTimeout plus a minute). A killed ivrd's jobs are taken up again (and reconciled)
+	// only after it, so keep River's RescueStuckJobsAfter above it.
+	JobTimeout time.Duration `yaml:"job_timeout"`
 	// PerCallEstimate is the time one callback ahead in line adds to the ETA (default 2m).
 	PerCallEstimate time.Duration `yaml:"per_call_estimate"`
 
@@ -134,6 +138,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Workers <= 0 {
 		c.Workers = 20
+	}
+	if c.JobTimeout <= 0 {
+		c.JobTimeout = 2*c.RingTimeout + time.Minute
 	}
 	if c.PerCallEstimate <= 0 {
 		c.PerCallEstimate = 2 * time.Minute

@@ -120,7 +120,7 @@ func (s *Service) RiverQueues() map[string]river.QueueConfig {
 	return map[string]river.QueueConfig{QueueName: {MaxWorkers: s.cfg.Workers}}
 }
 
-// JobTimeout is the longest one dial job may run: the ring time plus a margin for pacing
-// and answering. River's RescueStuckJobsAfter must be longer, so that a job whose ivrd was
+// JobTimeout is the longest one dial job may run (Config.JobTimeout). River's
+// RescueStuckJobsAfter must be longer, so that a job whose ivrd was
 // killed is taken up again (and reconciled) only after the first run cannot be alive.
-func (s *Service) JobTimeout() time.Duration { return 2*s.cfg.RingTimeout + time.Minute }
+func (s *Service) JobTimeout() time.Duration { return s.cfg.JobTimeout }

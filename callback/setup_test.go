@@ -21,7 +21,12 @@ import (
 	"github.com/ivrd/ivrd/store/pgtest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(crashChildEnv) != "" {
+		os.Exit(crashChild())
+	}
+	pgtest.Main(m)
+}
 
 // Numbers used in tests (valid in their countries).
 const (
