@@ -31,6 +31,7 @@ type prompt struct {
 	loops  int    // tone_stream loops; -1 forever
 	pcm    []int16
 	rate   int
+	offset time.Duration // where in pcm the segment starts (far-end speech while bridged)
 }
 
 // parsePrompt works out what a playback argument plays: tone_stream://, silence_stream://,

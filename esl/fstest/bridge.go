@@ -171,6 +171,17 @@ func (c *channel) bridgeWith(b *channel) {
 	hab, _ := c.vars.get("hangup_after_bridge")
 	c.mu.Unlock()
 	c.srv.noteCall(c, CallEvent{Kind: KindUnbridged, Cause: cause})
+	b.mu.Lock()
+	far, farRate, farAnswered := b.callerAudio, b.audioRate, b.answeredAt
+	b.mu.Unlock()
+	if len(far) > 0 {
+		// what the far end said while bridged goes into the caller's recording
+		if farAnswered.IsZero() {
+			farAnswered = time.UnixMicro(now)
+		}
+		c.notePlayed(time.UnixMicro(now), c.srv.clock.Now().Sub(time.UnixMicro(now)),
+			prompt{pcm: far, rate: farRate, offset: time.UnixMicro(now).Sub(farAnswered)})
+	}
 	// drain a stale break poke from the partner hanging up
 	select {
 	case <-c.broken:

@@ -134,7 +134,7 @@ func (r *recording) render(n int) []int16 {
 		}
 	}
 	for _, seg := range played {
-		if len(seg.p.tones) == 0 && seg.p.pcm == nil {
+		if len(seg.p.tones) == 0 && len(seg.p.pcm) == 0 {
 			continue
 		}
 		startIdx := int(seg.start.Sub(r.start).Milliseconds() * int64(r.rate) / 1000)
@@ -142,6 +142,13 @@ func (r *recording) render(n int) []int16 {
 		var pcm []int16
 		if seg.p.pcm != nil {
 			pcm = resample(seg.p.pcm, seg.p.rate, r.rate)
+			if skip := int(seg.p.offset.Milliseconds() * int64(r.rate) / 1000); skip > 0 {
+				if skip >= len(pcm) {
+					pcm = nil
+				} else {
+					pcm = pcm[skip:]
+				}
+			}
 		}
 		for i := 0; i < total; i++ {
 			j := startIdx + i
@@ -149,7 +156,7 @@ func (r *recording) render(n int) []int16 {
 				continue
 			}
 			var v float64
-			if pcm != nil {
+			if seg.p.pcm != nil {
 				if i < len(pcm) {
 					v = float64(pcm[i])
 				}
