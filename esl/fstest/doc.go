@@ -38,4 +38,19 @@
 //
 // Time runs on a Clock: prompt lengths come from tone_stream/silence_stream arguments and WAV
 // headers (DefaultPromptLength for files the emulator cannot read), speak from the text length.
+//
+// Conformance: conformance_test.go replays every transcript (testdata/traces, or the shared
+// captures when present) and compares the emulator's messages one by one: Content-Type, header
+// names in order (variables included), stable values, reply texts and bodies. The captures it
+// does not reproduce are listed in knownGaps with the reason; they still run.
+//
+// Where the emulator knowingly differs from FreeSWITCH:
+//   - A sound file it cannot read plays for DefaultPromptLength instead of failing with
+//     FILE NOT FOUND, so flows whose prompts exist only on the real switch still run.
+//   - DTMF events fire when a digit reaches the channel; FreeSWITCH fires them when the running
+//     application reads the digit (the same moment while an application collects digits).
+//   - SIP legs carry the hangup causes and sip_term_status / sip_invite_failure_* / sip_hangup_disposition
+//     variables of the transcripts, not FreeSWITCH's full SIP/RTP/SDP variable set.
+//   - Recordings contain the caller's Audio, the bridged far end's Audio and the tones played;
+//     speech files and TTS are silence.
 package fstest
