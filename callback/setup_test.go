@@ -90,6 +90,7 @@ type bundle struct {
 
 type setupOpts struct {
 	start     bool // start River (and the emulator)
+	emulator  bool // start the emulator only (River is started by the test)
 	calendars map[string]*ivr.Calendar
 	now       func() time.Time
 	gw        sms.Gateway
@@ -109,7 +110,7 @@ func setup(t testing.TB, cfg Config, o setupOpts) *bundle {
 	var err error
 	b.sms, err = sms.New(smsConfig(), b.pool, sms.Options{Gateway: gw, Logger: quiet})
 	require.NoError(t, err)
-	if o.start {
+	if o.start || o.emulator {
 		b.fs, err = fstest.Start(ctx, fstest.Options{Clock: fstest.ScaledClock(50), Dialplan: o.dialplan})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = b.fs.Close() })
