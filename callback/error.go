@@ -18,8 +18,11 @@ const (
 	ReasonDailyLimit    Reason = "daily_limit"   // callbacks.per_number_per_day reached
 	ReasonOtherNumber   Reason = "not_callers_number"
 	ReasonNeverOpen     Reason = "never_open" // the callback calendar does not open in 400 days
-	// ReasonDuplicate: the number already has a callback (stored with duplicate_of).
+	// ReasonDuplicate: the number already has a callback waiting (stored with duplicate_of);
+	// the request is answered with that one, not refused.
 	ReasonDuplicate Reason = "duplicate"
+	// ReasonRecentlyCalled: the number was called back within callbacks.dedupe_window.
+	ReasonRecentlyCalled Reason = "recently_called"
 )
 
 // Ends of an accepted request.
@@ -42,6 +45,8 @@ type RefusedError struct {
 	Detail string
 	// RequestID is the stored refused request.
 	RequestID int64
+	// DuplicateOf is the earlier request a ReasonDuplicate refusal points to.
+	DuplicateOf int64
 }
 
 func (e *RefusedError) Error() string {

@@ -105,13 +105,19 @@ func (s *Service) Request(ctx context.Context, r Request) (Receipt, error) {
 			refusal, err = s.refuse(ctx, tx, r, key, orRaw(e164, raw), reason, detail, 0, now)
 			return err
 		}
-		// Dedupe: a live request for the number, or one made within the window.
+		// Dedupe: a live request for the number gets that callback; one answered within the
+		// window is not repeated. One that failed (we could not reach them) may be asked again.
 		var dupID int64
+		var dupState string
 		var dupETA *time.Time
-		err = tx.QueryRow(ctx, `SELECT id, eta FROM callback_request
-			WHERE number = $1 AND state <> 'refused' AND (state IN ('waiting', 'dialing') OR created_at > $2)
-			ORDER BY id DESC LIMIT 1`, e164, now.Add(-s.cfg.DedupeWindow)).Scan(&dupID, &dupETA)
+		err = tx.QueryRow(ctx, `SELECT id, state, eta FROM callback_request
+			WHERE number = $1 AND (state IN ('waiting', 'dialing') OR (state = 'done' AND created_at > $2))
+			ORDER BY id DESC LIMIT 1`, e164, now.Add(-s.cfg.DedupeWindow)).Scan(&dupID, &dupState, &dupETA)
 		switch {
+		case err == nil && dupState == "done":
+			refusal, err = s.refuse(ctx, tx, r, key, e164, ReasonRecentlyCalled,
+				fmt.Sprintf("%s was called back (request %d) within callbacks.dedupe_window %s", e164, dupID, s.cfg.DedupeWindow), dupID, now)
+			return err
 		case err == nil:
 			if _, err := s.refuse(ctx, tx, r, key, e164, ReasonDuplicate, "already has callback "+strconv.FormatInt(dupID, 10), dupID, now); err != nil {
 				return err
@@ -205,12 +211,16 @@ func (s *Service) existing(ctx context.Context, q querier, key string) (Receipt,
 	if eta != nil {
 		rc.ETA = *eta
 	}
-	if dup != nil {
+	if dup != nil && Reason(reason) == ReasonDuplicate {
 		rc.ID, rc.Duplicate = *dup, true
 		return rc, nil, true
 	}
 	if state == "refused" {
-		return Receipt{}, &RefusedError{Reason: Reason(reason), Detail: detail, RequestID: id}, true
+		re := &RefusedError{Reason: Reason(reason), Detail: detail, RequestID: id}
+		if dup != nil {
+			re.DuplicateOf = *dup
+		}
+		return Receipt{}, re, true
 	}
 	return rc, nil, true
 }
@@ -229,7 +239,7 @@ func (s *Service) refuse(ctx context.Context, tx pgx.Tx, r Request, key, number 
 	if err != nil {
 		return nil, fmt.Errorf("store refused callback %s: %w", key, err)
 	}
-	return &RefusedError{Reason: reason, Detail: detail, RequestID: id}, nil
+	return &RefusedError{Reason: reason, Detail: detail, RequestID: id, DuplicateOf: dupOf}, nil
 }
 
 // nextOpen is the first moment at or after t inside the callback calendar's open hours.

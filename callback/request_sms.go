@@ -9,13 +9,14 @@ import (
 
 // refusalText is what a refused texter is told (the callback_refused template's {{reason}}).
 var refusalText = map[Reason]string{
-	ReasonBadNumber:     "we cannot call this number",
-	ReasonInternational: "we only call numbers in our country",
-	ReasonPremiumRate:   "we cannot call premium-rate numbers",
-	ReasonDeniedPrefix:  "we cannot call this number",
-	ReasonOptedOut:      "you have opted out; text START first",
-	ReasonDailyLimit:    "you have asked for too many callbacks today",
-	ReasonNeverOpen:     "callbacks are not available",
+	ReasonBadNumber:      "we cannot call this number",
+	ReasonInternational:  "we only call numbers in our country",
+	ReasonPremiumRate:    "we cannot call premium-rate numbers",
+	ReasonDeniedPrefix:   "we cannot call this number",
+	ReasonOptedOut:       "you have opted out; text START first",
+	ReasonDailyLimit:     "you have asked for too many callbacks today",
+	ReasonNeverOpen:      "callbacks are not available",
+	ReasonRecentlyCalled: "we called you back a short while ago",
 }
 
 // RequestCallback implements sms.CallbackRequester: the number called back is the sender's.

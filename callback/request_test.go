@@ -221,3 +221,32 @@ func TestQueueCallbackKeepsPosition(t *testing.T) {
 	}
 	require.Equal(t, []int{1, 2}, prios, "a caller who left the queue for a callback is dialed first")
 }
+
+func TestRequestAfterTheCallback(t *testing.T) {
+	t.Parallel()
+	b := setup(t, testConfig(), setupOpts{})
+	ctx := context.Background()
+	first, err := b.svc.Request(ctx, Request{Source: SourceSMS, Key: "sms:1", Number: numUS})
+	require.NoError(t, err)
+
+	t.Run("answered within the window: not called again", func(t *testing.T) {
+		_, err := b.pool.Exec(ctx, `UPDATE callback_request SET state = 'done', reason = 'answered' WHERE id = $1`, first.ID)
+		require.NoError(t, err)
+		_, err = b.svc.Request(ctx, Request{Source: SourceSMS, Key: "sms:2", Number: numUS})
+		var refused *RefusedError
+		require.ErrorAs(t, err, &refused)
+		require.Equal(t, ReasonRecentlyCalled, refused.Reason)
+		require.Equal(t, first.ID, refused.DuplicateOf)
+		_, err = b.svc.Request(ctx, Request{Source: SourceSMS, Key: "sms:2", Number: numUS})
+		require.ErrorAs(t, err, &refused, "the retried webhook gets the same answer")
+		require.Equal(t, ReasonRecentlyCalled, refused.Reason)
+	})
+	t.Run("not reached: the customer may ask again", func(t *testing.T) {
+		_, err := b.pool.Exec(ctx, `UPDATE callback_request SET state = 'failed', reason = 'unreached' WHERE id = $1`, first.ID)
+		require.NoError(t, err)
+		again, err := b.svc.Request(ctx, Request{Source: SourceSMS, Key: "sms:3", Number: numUS})
+		require.NoError(t, err)
+		require.False(t, again.Duplicate)
+		require.NotEqual(t, first.ID, again.ID)
+	})
+}
