@@ -109,3 +109,21 @@ func BenchmarkLoad2000StepsParts(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkLoadScaling shows that loading grows linearly with the number of steps.
+func BenchmarkLoadScaling(b *testing.B) {
+	for _, n := range []int{250, 1000, 4000} {
+		src := []byte(genFlow(n))
+		cat := &Catalog{Queues: NameSet("general")}
+		b.Run(fmt.Sprintf("steps=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				f, ds := parseFlowData("big.yaml", src, nil, ".", "", cat)
+				if f == nil {
+					b.Fatal(ds.Err())
+				}
+				Analyze(f, AnalyzeOptions{})
+			}
+		})
+	}
+}
