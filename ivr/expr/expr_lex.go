@@ -27,7 +27,7 @@ type token struct {
 // lex splits src into tokens. It reports designer-friendly errors for the operators of other
 // languages (&&, ||, !, single =).
 func lex(src string) ([]token, error) {
-	var toks []token
+	toks := make([]token, 0, len(src)/4+2)
 	i := 0
 	for i < len(src) {
 		c := src[i]
