@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ivrd/ivrd/callback"
 	"github.com/ivrd/ivrd/esl"
 	"github.com/ivrd/ivrd/ivr"
 	"github.com/ivrd/ivrd/metrics"
@@ -64,7 +65,8 @@ func (d *Daemon) handleCall(_ context.Context, call *esl.Call) {
 	if flow == "" {
 		flow = d.router.Flow(call.CalledNumber())
 	}
-	opts := ivr.CallOptions{Flow: flow, CallerName: call.CallerName()}
+	// A callback leg carries its request's reason, queue and language for the callback flow.
+	opts := ivr.CallOptions{Flow: flow, CallerName: call.CallerName(), Vars: callback.FlowVars(call.Var)}
 	if data.Get("Call-Direction") == "outbound" {
 		opts.Direction = "outbound"
 		opts.NoAnswer = data.Get("Answer-State") == "answered"
