@@ -81,8 +81,10 @@ type Daemon struct {
 	web     *web.Server
 	db      *database        // nil without a database
 	queues  *ivr.QueueEngine // nil when Options.Queues replaces it
-	nodes   *esl.Pool        // nil without freeswitch: nodes
-	out     *esl.Server
+
+	queuesStarted bool
+	nodes         *esl.Pool // nil without freeswitch: nodes
+	out           *esl.Server
 
 	started time.Time
 	calls   callTable
@@ -244,6 +246,7 @@ func (d *Daemon) Start(ctx context.Context) error {
 		if err := d.queues.Start(context.WithoutCancel(ctx)); err != nil {
 			return fail(err)
 		}
+		d.queuesStarted = true
 	}
 
 	sopts := d.opts.ESLServer
@@ -329,7 +332,7 @@ func (d *Daemon) stop(ctx context.Context) error {
 	if d.cancelCalls != nil {
 		d.cancelCalls()
 	}
-	if d.queues != nil {
+	if d.queuesStarted {
 		if err := d.queues.Stop(ctx); err != nil {
 			errs = append(errs, err)
 		}

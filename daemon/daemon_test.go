@@ -438,3 +438,15 @@ func TestRecordingsGoToTheQADestinationThroughTheJobQueue(t *testing.T) {
 	defer resp.Body.Close()
 	require.Equal(t, "application/json", resp.Header.Get("Content-Type"), "the QA API is mounted (no score yet: the destination only stores)")
 }
+
+func TestStopWithoutStartReturnsAtOnce(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "hello.yaml"), []byte(helloFlow("hello", "v1")), 0o644))
+	d, err := daemon.New(daemon.Options{Config: &config.Config{Flows: config.Flows{Dir: dir, Default: "hello"}}, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, d.Stop(ctx))
+	require.NoError(t, ctx.Err(), "Stop did not wait for anything that was never started")
+}
