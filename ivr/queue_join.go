@@ -282,11 +282,13 @@ func (w *queueWait) serve(ctx context.Context, off queueOffer) (QueueResult, boo
 	// only when the conversation is over, and its Talk includes the ringing.
 	waited := w.waited()
 	res, err := w.req.Channel.Bridge(ctx, BridgeRequest{Endpoint: off.agent, Timeout: off.ring, ContinueOnFail: true})
-	if err != nil {
+	if err != nil && !res.Answered {
 		r, err := w.fail(fmt.Errorf("bridge %s: %w", off.agent, err))
 		return r, true, err
 	}
 	if res.Answered {
+		// Answered, even if the caller hung up during the conversation (then the flow's
+		// next command finds the call gone): for the figures this caller was served.
 		w.leave(QueueAnswered, waited)
 		return QueueResult{Answered: true, Agent: off.agent, Talk: res.Talk, Waited: waited}, true, nil
 	}
