@@ -401,7 +401,8 @@ func runScriptedLocal(ctx context.Context, env *cmdEnv, o callOptions, steps []s
 	fmt.Fprintf(env.stdout, "  clock    %s\n", now.Format("Mon 2006-01-02 15:04 MST"))
 	fmt.Fprintf(env.stdout, "  lookups  the flow's requests to http://%s/demo/... go to the built-in demo bank API at http://%s:\n%s",
 		s.lookupHost, s.bank.addr, demoDataHelp())
-	fmt.Fprintf(env.stdout, "  texts    printed below, not sent\n\n")
+	fmt.Fprintf(env.stdout, "  texts    printed below, not sent\n")
+	fmt.Fprintf(env.stdout, "  callbacks and call records need the database: try those with ivrd demo\n\n")
 
 	client, err := esl.Dial(ctx, emulatorNode(s.fs), esl.ClientOptions{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {

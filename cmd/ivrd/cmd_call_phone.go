@@ -92,7 +92,7 @@ func (p *phone) follow(sub *esl.Subscription) {
 		case "CHANNEL_ANSWER":
 			if ivrdLeg {
 				p.setAnswered()
-				p.printf("answered")
+				p.printf("answered (ivrd's call id %s: ivrd calls show %s)", leg, leg)
 			}
 			legs[leg] = true
 		case "CHANNEL_EXECUTE":
