@@ -2,13 +2,16 @@ package callback
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/ivrd/ivrd/esl/fstest"
+	"github.com/ivrd/ivrd/ivr"
 )
 
 const gw = "sofia/gateway/carrier/"
@@ -93,4 +96,35 @@ func TestDialDeadlineEndsRetries(t *testing.T) {
 	require.Equal(t, string(ReasonDeadline), reason, "no second attempt fits before the deadline")
 	require.Len(t, b.attempts(t, rc.ID), 1)
 	require.True(t, strings.HasPrefix(b.waitOutbound(t, "callback:"+itoa(rc.ID)+":failed"), "We tried"))
+}
+
+func TestKeptPlaceIsDialedWhenItsTurnComes(t *testing.T) {
+	t.Parallel()
+	b := setup(t, testConfig(), setupOpts{start: true})
+	b.fs.SetEndpoint(gw+"*", fstest.Behavior{Outcome: fstest.OutcomeAnswer})
+	dials := countDials(t, b, nil)
+	ctx := context.Background()
+	rec, err := b.svc.RegisterCallback(ctx, ivr.CallbackRequest{Key: "call:k:press2", Number: numUS, Caller: numUS, CallID: "k",
+		Vars: map[string]string{FlowVarPosition: "5", FlowVarPriority: "0"}})
+	require.NoError(t, err)
+	require.True(t, rec.ETA.After(time.Now().Add(5*time.Minute)), "without its turn, the callback waits about as long as the place would")
+	st, _ := b.state(t, mustID(t, rec.ID))
+	require.Equal(t, "waiting", st)
+	require.Zero(t, dials.get(numUS))
+
+	b.svc.CallbackTurn(ivr.CallbackTurn{Queue: "general", ReceiptID: rec.ID, Number: numUS, CallID: "k", Position: 5})
+	st, reason := b.waitFinal(t, mustID(t, rec.ID))
+	require.Equal(t, "done", st)
+	require.Equal(t, string(ReasonAnswered), reason)
+	require.Equal(t, 1, dials.get(numUS))
+
+	b.svc.CallbackTurn(ivr.CallbackTurn{ReceiptID: rec.ID}) // a second turn changes nothing
+	require.Error(t, b.svc.DialNow(ctx, "nope"))
+}
+
+func mustID(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	require.NoError(t, err)
+	return n
 }

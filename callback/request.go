@@ -140,7 +140,9 @@ func (s *Service) Request(ctx context.Context, r Request) (Receipt, error) {
 				fmt.Sprintf("%s already asked %d times in 24 hours (callbacks.per_number_per_day)", e164, today), 0, now)
 			return err
 		}
-		start, ok := s.nextOpen(now)
+		// A caller who left the queue keeping their place is dialed when their turn comes
+		// (CallbackTurn); until then the job waits for about as long as the place would.
+		start, ok := s.nextOpen(now.Add(time.Duration(r.Position) * s.cfg.PerCallEstimate))
 		if !ok {
 			refusal, err = s.refuse(ctx, tx, r, key, e164, ReasonNeverOpen,
 				fmt.Sprintf("calendar %q does not open in the next 400 days", s.cfg.Calendar), 0, now)

@@ -21,9 +21,11 @@ import (
 // (Service.RiverQueues).
 const QueueName = "callback"
 
-// JobInserter enqueues River jobs inside a transaction; *river.Client[pgx.Tx] is one.
+// JobInserter enqueues River jobs inside a transaction and makes a scheduled one available
+// now; *river.Client[pgx.Tx] is one.
 type JobInserter interface {
 	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	JobRetryTx(ctx context.Context, tx pgx.Tx, id int64) (*rivertype.JobRow, error)
 }
 
 // Texter queues texts inside a transaction; *sms.Sender is one.
