@@ -190,6 +190,7 @@ func TestQueueRingsTheLongestIdleAgentAndRollsOverOneWhoDoesNotAnswer(t *testing
 	require.Contains(t, failed[0], "NO_ANSWER")
 	require.Contains(t, failed[1], "USER_BUSY")
 	require.Equal(t, "NORMAL_CLEARING", res.Cause, "the caller stayed up through the failed agents")
+	require.Contains(t, kinds(ev, fstest.KindApp), "set ringback=tone_stream://%(2000,2000,440);loops=-1", "agents ring over the hold music")
 	require.Equal(t, OutcomeQueued, rec.Outcome)
 	s := b.stats(t, "answered", func(s QueueStats) bool { return s.Answered == 1 })
 	require.Equal(t, 2, s.Rollovers)

@@ -109,6 +109,9 @@ type queueWait struct {
 	start time.Time
 	plan  *holdPlan
 	heard []string
+	// ringback is the music agents ring over (FreeSWITCH's ringback variable), set once.
+	ringback    string
+	ringbackSet bool
 }
 
 func (w *queueWait) waited() time.Duration { return w.clock.Now().Sub(w.start) }
@@ -132,6 +135,9 @@ func (w *queueWait) run(ctx context.Context) (QueueResult, error) {
 	w.plan.promoTurn = w.en.promoTurnSaved()
 	music := w.req.Media(hold.Music)
 	musicEnded := false
+	if len(music) > 0 && (music[0].Kind == MediaStream || music[0].Kind == MediaFile) {
+		w.ringback = music[0].Src
+	}
 	for {
 		select {
 		case off := <-w.en.offers:
@@ -281,6 +287,15 @@ func (w *queueWait) serve(ctx context.Context, off queueOffer) (QueueResult, boo
 	// The wait is counted to when the agent who answers starts ringing: a Bridge returns
 	// only when the conversation is over, and its Talk includes the ringing.
 	waited := w.waited()
+	if !w.ringbackSet && w.ringback != "" {
+		// While agents ring the caller hears the hold music, not a ringing tone, so a
+		// rollover to the next agent goes unnoticed.
+		if err := w.req.Channel.SetVar(ctx, "ringback", w.ringback); err != nil {
+			r, err := w.fail(fmt.Errorf("set ringback: %w", err))
+			return r, true, err
+		}
+		w.ringbackSet = true
+	}
 	res, err := w.req.Channel.Bridge(ctx, BridgeRequest{Endpoint: off.agent, Timeout: off.ring, ContinueOnFail: true})
 	if err != nil && !res.Answered {
 		r, err := w.fail(fmt.Errorf("bridge %s: %w", off.agent, err))
