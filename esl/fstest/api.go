@@ -412,13 +412,24 @@ func (c *channel) finishIfIdle() {
 	}
 }
 
-// splitOriginateArgs splits originate's arguments on spaces outside {} [] and ().
+// splitOriginateArgs splits originate's arguments on spaces outside {} [] and () and outside
+// single quotes, which are removed as FreeSWITCH's argument splitter does
+// ('&socket(127.0.0.1:8084 async full)' is one argument).
 func splitOriginateArgs(s string) []string {
 	var out []string
 	var cur strings.Builder
 	depth := 0
+	quoted := false
 	for i := 0; i < len(s); i++ {
 		ch := s[i]
+		if ch == '\'' {
+			quoted = !quoted
+			continue
+		}
+		if quoted {
+			cur.WriteByte(ch)
+			continue
+		}
 		switch ch {
 		case '{', '[', '(', '<':
 			depth++
