@@ -151,32 +151,37 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// Validate reports the first problem of the section, naming the field to fix.
+// Validate reports every problem of the section (defaults filled in first), each naming the
+// field to fix; config.Check calls it.
 func (c Config) Validate() error {
+	c = c.WithDefaults()
+	var errs []error
 	switch c.Mode {
 	case ModeCustomerFirst:
 	case ModeAgentFirst:
 		if len(c.Agents) == 0 {
-			return errors.New("callbacks.mode is agent-first: list the agents' dial strings under callbacks.agents (e.g. user/1001)")
+			errs = append(errs, errors.New("callbacks.mode is agent-first: list the agents' dial strings under callbacks.agents (e.g. user/1001)"))
 		}
 	default:
-		return fmt.Errorf("callbacks.mode %q: want customer-first or agent-first", c.Mode)
+		errs = append(errs, fmt.Errorf("callbacks.mode %q: want customer-first or agent-first", c.Mode))
 	}
 	if !strings.Contains(c.Dial, "{number}") && !strings.Contains(c.Dial, "{digits}") {
-		return fmt.Errorf("callbacks.dial %q has no {number} or {digits}: write e.g. sofia/gateway/carrier/{number}", c.Dial)
+		errs = append(errs, fmt.Errorf("callbacks.dial %q has no {number} or {digits}: write e.g. sofia/gateway/carrier/{number}", c.Dial))
 	}
 	if strings.ContainsAny(c.Dial, " \t") {
-		return fmt.Errorf("callbacks.dial %q contains a space; FreeSWITCH splits originate on spaces", c.Dial)
+		errs = append(errs, fmt.Errorf("callbacks.dial %q contains a space; FreeSWITCH splits originate on spaces", c.Dial))
 	}
 	for _, p := range append(append([]string(nil), c.AllowPrefixes...), c.DenyPrefixes...) {
 		if !strings.HasPrefix(p, "+") || len(p) < 2 {
-			return fmt.Errorf("callbacks: prefix %q must be E.164, starting with + and the country code (e.g. +1900)", p)
+			errs = append(errs, fmt.Errorf("callbacks: prefix %q must be E.164, starting with + and the country code (e.g. +1900)", p))
 		}
 	}
-	if c.Workers < 1 || c.MaxPerNode < 1 {
-		return errors.New("callbacks.workers and callbacks.max_per_node must be at least 1")
+	for _, r := range c.AllowCountries {
+		if len(r) != 2 {
+			errs = append(errs, fmt.Errorf("callbacks.allow_countries: %q is not a two-letter ISO country code (e.g. US, GB)", r))
+		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // dialString renders Dial for an E.164 number.

@@ -34,8 +34,10 @@ func TestConfigValidateSaysWhatToFix(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.cfg.WithDefaults().Validate()
-			require.ErrorContains(t, err, tc.want)
+			require.ErrorContains(t, tc.cfg.Validate(), tc.want)
 		})
 	}
+	require.NoError(t, callback.Config{}.Validate(), "an empty section means the defaults, which are valid")
+	err := callback.Config{Mode: "x", DenyPrefixes: []string{"1"}}.Validate()
+	require.Len(t, err.(interface{ Unwrap() []error }).Unwrap(), 2, "every problem is reported, each on its own")
 }
