@@ -177,6 +177,7 @@ func (s *Server) myevents(c *conn, rest string) {
 		c.names[n] = true
 	}
 	c.smu.Unlock()
+	c.srv.follow(c, uuid)
 	c.reply("+OK Events Enabled")
 }
 

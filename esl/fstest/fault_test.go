@@ -215,3 +215,21 @@ func TestAPIQueueControl(t *testing.T) {
 		5*time.Second, 10*time.Millisecond)
 	require.Equal(t, "\n0 total.\n", c.cmd("api show channels").body)
 }
+
+func TestOutboundClientThatHangsUpBeforeConnect(t *testing.T) {
+	t.Parallel()
+	out := listenOutbound(t)
+	srv := testServer(t, out, 50)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	call, err := srv.PlaceCall(ctx, CallSpec{})
+	require.NoError(t, err)
+	s := out.accept(t)
+	require.NoError(t, s.nc.Close()) // ivrd died before "connect"
+	res, err := call.Wait(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "NORMAL_CLEARING", res.Cause)
+	require.False(t, res.Answered)
+	require.Equal(t, "-ERR NORMAL_CLEARING", res.Originate)
+	require.NoError(t, srv.Stop(ctx), "nothing may keep Stop waiting")
+}

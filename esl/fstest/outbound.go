@@ -49,6 +49,7 @@ func (c *channel) appSocket(arg string) string {
 	conn.authed = true
 	s.mu.Lock()
 	s.conns[conn] = struct{}{}
+	s.others[conn] = struct{}{}
 	s.mu.Unlock()
 	c.socketHold.Add(1)
 	c.held.Add(1)
@@ -60,6 +61,7 @@ func (c *channel) appSocket(arg string) string {
 	case <-o.gone:
 		c.held.Add(-1)
 		c.socketHold.Done()
+		close(o.noticed) // nothing to tell a client that never connected properly
 		c.hangup("NORMAL_CLEARING")
 		return "_none_"
 	case <-c.hungup:

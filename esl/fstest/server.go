@@ -47,11 +47,17 @@ type Server struct {
 	ipv4     string
 	ipv6     string
 
-	mu                 sync.Mutex
-	coreUUID           string
-	ln                 net.Listener
-	addr               string
-	conns              map[*conn]struct{}
+	mu       sync.Mutex
+	coreUUID string
+	ln       net.Listener
+	addr     string
+	conns    map[*conn]struct{}
+	// others and mine split conns for event delivery: a connection that follows one session
+	// (myevents) is in mine under that uuid, every other one in others, so an event visits
+	// only the connections that may want it (not every connection: that made the emulator
+	// quadratic in the calls up).
+	others             map[*conn]struct{}
+	mine               map[string]map[*conn]struct{}
 	channels           map[string]*channel
 	endpoints          []endpointRule
 	calls              map[string]*Call
@@ -101,6 +107,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		opts: opts, clock: opts.Clock, log: opts.Logger, dialplan: opts.Dialplan,
 		password: opts.Password, hostname: opts.Hostname, ipv4: opts.IPv4, ipv6: opts.IPv6,
 		conns: map[*conn]struct{}{}, channels: map[string]*channel{}, calls: map[string]*Call{},
+		others: map[*conn]struct{}{}, mine: map[string]map[*conn]struct{}{},
 	}
 	if err := s.listen(ctx, opts.InboundAddr); err != nil {
 		return nil, err
@@ -159,6 +166,7 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			continue
 		}
 		s.conns[c] = struct{}{}
+		s.others[c] = struct{}{}
 		s.mu.Unlock()
 		go s.serveInbound(c)
 	}
@@ -167,7 +175,36 @@ func (s *Server) acceptLoop(ln net.Listener) {
 func (s *Server) removeConn(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
+	delete(s.others, c)
+	for uuid, set := range s.mine {
+		if _, ok := set[c]; ok {
+			delete(set, c)
+			if len(set) == 0 {
+				delete(s.mine, uuid)
+			}
+		}
+	}
 	s.mu.Unlock()
+}
+
+// follow files c under the session uuid it follows (myevents), for event delivery.
+func (s *Server) follow(c *conn, uuid string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, live := s.conns[c]; !live {
+		return
+	}
+	delete(s.others, c)
+	for u, set := range s.mine {
+		delete(set, c)
+		if len(set) == 0 {
+			delete(s.mine, u)
+		}
+	}
+	if s.mine[uuid] == nil {
+		s.mine[uuid] = map[*conn]struct{}{}
+	}
+	s.mine[uuid][c] = struct{}{}
 }
 
 // fireLocked stamps e with the next Event-Sequence and hands it to every subscribed connection.
@@ -179,10 +216,19 @@ func (s *Server) fireLocked(e *Event, _ *channel) {
 	s.evN++
 	stampEvent(e, s.clock.Now(), s.seq)
 	name := e.Name()
+	uid, owner := e.Get("Unique-ID"), e.Get("Job-Owner-UUID")
 	s.mu.Lock()
-	targets := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
+	targets := make([]*conn, 0, len(s.others)+len(s.mine[uid]))
+	for c := range s.others {
 		targets = append(targets, c)
+	}
+	for c := range s.mine[uid] {
+		targets = append(targets, c)
+	}
+	if owner != "" && owner != uid {
+		for c := range s.mine[owner] {
+			targets = append(targets, c)
+		}
 	}
 	s.mu.Unlock()
 	var f *eventFrame
