@@ -27,7 +27,8 @@ func (SystemTimerClock) AfterFunc(d time.Duration, f func()) func() bool {
 	return time.AfterFunc(d, f).Stop
 }
 
-// ManualClock is a TimerClock for tests: time stands still until Advance.
+// ManualClock is a TimerClock for tests: time stands still until Advance, which runs the
+// timers that come due in its own goroutine (so they must not block).
 type ManualClock struct {
 	mu     sync.Mutex
 	now    time.Time

@@ -156,7 +156,7 @@ func (w *queueWait) run(ctx context.Context) (QueueResult, error) {
 		}
 		item, until := w.plan.next(now)
 		var media []Media
-		var wait time.Duration
+		var wait time.Time // music plays until then (zero: until something else stops it)
 		switch item {
 		case holdAnnounce:
 			media = w.announcement(ctx, hold)
@@ -175,17 +175,15 @@ func (w *queueWait) run(ctx context.Context) (QueueResult, error) {
 			if maxWait > 0 && (until.IsZero() || w.start.Add(maxWait).Before(until)) {
 				until = w.start.Add(maxWait)
 			}
-			if !until.IsZero() {
-				wait = until.Sub(now)
-			}
+			wait = until
 			media = music
 			if musicEnded {
 				media = nil // the music ended before the next item: silence until then
 			}
 			if len(media) == 0 {
-				d := wait
-				if d <= 0 {
-					d = time.Hour
+				d := time.Hour
+				if !until.IsZero() {
+					d = until.Sub(now)
 				}
 				media = []Media{SilenceMedia(d)}
 			}
@@ -251,14 +249,19 @@ func (w *queueWait) announcement(ctx context.Context, h *Hold) []Media {
 	return media
 }
 
-// play plays media until it ends, a key in keys is pressed, wait passes (music only; 0: no
-// limit) or the engine hands the caller an agent, which interrupts the playback.
-func (w *queueWait) play(ctx context.Context, media []Media, keys string, wait time.Duration) (digit string, off *queueOffer, interrupted bool, err error) {
+// play plays media until it ends, a key in keys is pressed, the time until comes (music
+// only; zero: no limit) or the engine hands the caller an agent, which interrupts the
+// playback.
+func (w *queueWait) play(ctx context.Context, media []Media, keys string, until time.Time) (digit string, off *queueOffer, interrupted bool, err error) {
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stopTimer := func() bool { return false }
-	if wait > 0 {
-		stopTimer = w.e.clock.AfterFunc(wait, cancel)
+	if !until.IsZero() {
+		d := until.Sub(w.clock.Now()) // measured now: the clock may have moved since
+		if d <= 0 {
+			return "", nil, true, nil
+		}
+		stopTimer = w.e.clock.AfterFunc(d, cancel)
 	}
 	played := make(chan struct{})
 	watched := make(chan struct{})
