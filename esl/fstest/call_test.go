@@ -392,3 +392,33 @@ func TestRecordingHoldsTheBridgedAgent(t *testing.T) {
 	require.Greater(t, toneShare(pcm, 700, rate), 0.02, "the agent's voice is in the recording")
 	require.Greater(t, toneShare(pcm, 1000, rate), 0.02, "and the caller's")
 }
+
+func TestOriginateToGatewayIntoOutboundSocket(t *testing.T) {
+	t.Parallel()
+	out := listenOutbound(t)
+	srv := testServer(t, out, 20)
+	// the key press comes 30 s (1.5 s of real time) after answer: ample for the socket session
+	// to start collecting digits, however loaded the machine
+	srv.SetEndpoint("sofia/gateway/carrier/*", Behavior{Outcome: OutcomeAnswer, After: 2 * time.Second,
+		Digits: []DigitStep{{After: 30 * time.Second, Digits: "9"}}})
+	c := dialInbound(t, srv)
+	c.cmd("auth ClueCon")
+	c.cmd("event plain BACKGROUND_JOB")
+	c.cmd("bgapi originate {origination_uuid=aaaaaaaa-0000-4000-8000-0000000000c1,origination_caller_id_number=5000}" +
+		"sofia/gateway/carrier/0612345678 &socket(" + out.addr() + " async full)\nJob-UUID: cb1")
+	require.Equal(t, "+OK aaaaaaaa-0000-4000-8000-0000000000c1\n",
+		c.waitEvent("BACKGROUND_JOB", func(e *Event) bool { return e.Get("Job-UUID") == "cb1" }).Body)
+	s := out.accept(t)
+	s.write("connect\n\n")
+	data := s.next()
+	require.Equal(t, "aaaaaaaa-0000-4000-8000-0000000000c1", data.get("Unique-ID"))
+	require.Equal(t, "outbound", data.get("Call-Direction"))
+	require.Equal(t, "answered", data.get("Answer-State"))
+	s.cmd("myevents")
+	id := newUUID()
+	s.cmd(sendmsg("play_and_get_digits", `1 1 1 60000 # tone_stream://%(1000,0,440) silence_stream://250 confirm \d`, id))
+	e := s.waitEvent("CHANNEL_EXECUTE_COMPLETE", func(e *Event) bool { return e.Get("Application-UUID") == id })
+	require.Equal(t, "9", e.Get("variable_confirm"), "the customer's key press reaches the socket session")
+	require.Equal(t, "+OK\n", c.cmd("api uuid_kill aaaaaaaa-0000-4000-8000-0000000000c1").body)
+	require.Equal(t, "NORMAL_CLEARING", s.waitEvent("CHANNEL_HANGUP", nil).Get("Hangup-Cause"))
+}

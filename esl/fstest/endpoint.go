@@ -54,7 +54,8 @@ type Behavior struct {
 	// HangupAfter makes an answered callee hang up (NORMAL_CLEARING) after this long; zero
 	// keeps the call up until the other side hangs up.
 	HangupAfter time.Duration
-	// Digits are key presses of the answered callee.
+	// Digits are key presses of the answered callee: they reach the leg it is bridged with, or
+	// its own leg when nothing is bridged (a socket session controlling it reads them).
 	Digits []DigitStep
 	// Audio is what the callee says (mono PCM at AudioRate), mixed into recordings.
 	Audio     []int16
@@ -223,16 +224,14 @@ func (s *Server) runEndpoint(ch *channel, b Behavior) {
 	start := s.clock.Now()
 	for _, d := range b.Digits {
 		wait := d.After - s.clock.Now().Sub(start)
-		if wait > 0 {
-			if _, why := ch.wait(wait, false); why == waitHangup {
-				return
-			}
+		if wait > 0 && !ch.sleepUnlessHungup(wait) {
+			return
 		}
 		ch.sendDTMFToPartner(d.Digits)
 	}
 	if b.HangupAfter > 0 {
 		remaining := b.HangupAfter - s.clock.Now().Sub(start)
-		if _, why := ch.wait(remaining, false); why == waitDone {
+		if ch.sleepUnlessHungup(remaining) {
 			ch.mu.Lock()
 			ch.vars.set("sip_hangup_disposition", "send_bye")
 			ch.mu.Unlock()
@@ -240,19 +239,32 @@ func (s *Server) runEndpoint(ch *channel, b Behavior) {
 		}
 		return
 	}
-	for {
-		if _, why := ch.wait(forever, false); why == waitHangup {
-			return
-		}
+	<-ch.hungup
+}
+
+// sleepUnlessHungup waits d on the clock; false if the channel hung up first. Unlike wait it
+// leaves DTMF and break pokes to the application the channel may be running meanwhile (an
+// answered endpoint leg can run originate's &socket or &park).
+func (c *channel) sleepUnlessHungup(d time.Duration) bool {
+	t := c.srv.clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C():
+		return true
+	case <-c.hungup:
+		return false
 	}
 }
 
-// sendDTMFToPartner sends digits an endpoint presses to whoever it is bridged with.
+// sendDTMFToPartner delivers digits the far end of an endpoint leg presses: to whoever the
+// leg is bridged with (the bridge passes them on), else to the leg itself (e.g. a customer
+// reached by originate whose leg an outbound socket controls).
 func (c *channel) sendDTMFToPartner(digits string) {
 	c.mu.Lock()
 	p := c.bridged
 	c.mu.Unlock()
-	if p != nil {
-		p.receiveDTMF(digits)
+	if p == nil {
+		p = c
 	}
+	p.receiveDTMF(digits)
 }
