@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/ivrd/ivrd/esl"
 	"github.com/ivrd/ivrd/sms"
@@ -34,9 +35,38 @@ type DialWorker struct {
 // Timeout bounds one attempt (Service.JobTimeout).
 func (w *DialWorker) Timeout(*river.Job[DialArgs]) time.Duration { return w.s.JobTimeout() }
 
-// Work implements river.Worker.
+// Work implements river.Worker. Errors are retried by River; when its last try fails too,
+// the request ends (reason gave_up) rather than wait forever.
 func (w *DialWorker) Work(ctx context.Context, job *river.Job[DialArgs]) error {
-	return w.s.dial(ctx, job.Args.RequestID, job.Args.Attempt)
+	err := w.s.dial(ctx, job.Args.RequestID, job.Args.Attempt)
+	var snooze *rivertype.JobSnoozeError
+	if err == nil || errors.As(err, &snooze) || job.Attempt < job.MaxAttempts {
+		return err
+	}
+	w.s.log.Error("callback given up after the job's last try", "id", job.Args.RequestID, "attempt", job.Args.Attempt, "err", err)
+	if ferr := w.s.giveUp(context.WithoutCancel(ctx), job.Args.RequestID, job.Args.Attempt, err); ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	return err
+}
+
+// giveUp ends a request whose dial job failed for good: an attempt left dialing becomes
+// unknown; the customer gets the we-tried text.
+func (s *Service) giveUp(ctx context.Context, id int64, n int, cause error) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var r request
+	err := s.pool.QueryRow(ctx, `SELECT id, number, state, lang FROM callback_request WHERE id = $1`, id).Scan(&r.id, &r.number, &r.state, &r.lang)
+	if err != nil || (r.state != "waiting" && r.state != "dialing") {
+		return err
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE callback_attempt SET state = 'unknown', detail = $3, ended_at = $4
+			WHERE request_id = $1 AND attempt = $2 AND state = 'dialing'`, id, n, cause.Error(), s.now()); err != nil {
+			return err
+		}
+		return s.finishTx(ctx, tx, r, "failed", ReasonGaveUp, cause.Error(), true)
+	})
 }
 
 // Channel variables set on every callback leg.

@@ -32,7 +32,7 @@ const (
 	ReasonDeadline      Reason = "deadline"        // the deadline passed before an attempt
 	ReasonInvalidNumber Reason = "invalid_number"  // UNALLOCATED_NUMBER, INVALID_NUMBER_FORMAT
 	ReasonUnknown       Reason = "outcome_unknown" // a crash hid the outcome; not dialed again
-	ReasonNoAgent       Reason = "no_agent"        // agent-first: no agent answered
+	ReasonGaveUp        Reason = "gave_up"         // the dial job failed on every try (switch or database away)
 )
 
 // ErrRefused is matched by every *RefusedError.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ivrd/ivrd/esl"
@@ -115,4 +116,26 @@ func TestTwoInstancesShareTheWork(t *testing.T) {
 		FROM river_job WHERE kind = 'callback_dial'`, b.river.ID(), rc2.ID()).Scan(&one, &two))
 	t.Logf("instance 1 dialed %d, instance 2 dialed %d", one, two)
 	require.Equal(t, n, one+two)
+}
+
+// A dial job that fails on River's every try (here: no switch at all) ends its request with a
+// reason and the we-tried text instead of leaving it waiting forever.
+func TestDialJobGivesUpOnItsLastTry(t *testing.T) {
+	t.Parallel()
+	b := setup(t, testConfig(), setupOpts{})
+	ctx := context.Background()
+	rc, err := b.svc.Request(ctx, Request{Source: SourceAPI, Key: "g", Number: numUS})
+	require.NoError(t, err)
+	w := &DialWorker{s: b.svc}
+	job := func(attempt int) *river.Job[DialArgs] {
+		return &river.Job[DialArgs]{JobRow: &rivertype.JobRow{Attempt: attempt, MaxAttempts: 25}, Args: DialArgs{RequestID: rc.ID, Attempt: 1}}
+	}
+	require.Error(t, w.Work(ctx, job(1)))
+	st, _ := b.state(t, rc.ID)
+	require.Equal(t, "waiting", st, "an early failure is retried by River")
+	require.Error(t, w.Work(ctx, job(25)))
+	st, reason := b.state(t, rc.ID)
+	require.Equal(t, "failed", st)
+	require.Equal(t, string(ReasonGaveUp), reason)
+	require.Contains(t, b.waitOutbound(t, "callback:"+itoa(rc.ID)+":failed"), "We tried")
 }
