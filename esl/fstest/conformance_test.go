@@ -250,7 +250,7 @@ type replayer struct {
 func newReplayer(t *testing.T, srv *Server, tr *trace, c *client) *replayer {
 	r := &replayer{t: t, srv: srv, tr: tr, c: c, done: map[int]bool{}, uuids: map[string]string{}, timeout: 15 * time.Second}
 	if _, gap := knownGaps[tr.name]; gap {
-		r.timeout = 3 * time.Second
+		r.timeout = 2 * time.Second
 	}
 	outbound := len(tr.steps) > 0 && tr.steps[0].fromClient && strings.HasPrefix(string(tr.steps[0].data), "connect")
 	seenExecute := false
@@ -317,8 +317,8 @@ func (r *replayer) waitFor(n int) bool {
 			}
 			r.learnUUIDs(len(r.got) - 1)
 		case <-deadline:
-			if r.timeout > time.Second {
-				r.timeout = time.Second // one timeout is enough to know; do not wait again in full
+			if r.timeout > 300*time.Millisecond {
+				r.timeout = 300 * time.Millisecond // one timeout is enough to know; do not wait again in full
 			}
 			return false
 		}
