@@ -41,9 +41,10 @@ import (
 //	process_KB/call  the whole process (ivrd and the emulator) per call up, at the peak
 //	leaked_goroutines goroutines still running once every call ended
 //
-// Environment: IVRD_BENCH_RATE (new calls per second, default 500) and IVRD_BENCH_SPEED (how
-// much faster than real time the emulated prompts play, default 5, which makes a call last
-// about 10 s, so 500 calls/s keep about 5,000 calls up). Run:
+// Environment: IVRD_BENCH_RATE (new calls per second, default 500), IVRD_BENCH_SPEED (how
+// much faster than real time the emulated prompts play, default 5: a call then lasts about
+// 3 s; 0.3 makes it about 50 s, so 100 calls/s keep about 5,000 calls up) and
+// IVRD_BENCH_SNAPSHOT_AT (the call after which memory is measured, default 3/4 of b.N). Run:
 //
 //	go test ./ivr -run '^$' -bench HotlineCalls -benchtime 20000x -timeout 20m
 func BenchmarkHotlineCalls(b *testing.B) {
@@ -123,6 +124,10 @@ func BenchmarkHotlineCalls(b *testing.B) {
 		snap      memSnapshot
 	)
 	interval := time.Duration(float64(time.Second) / rate)
+	snapAt := int(envFloat("IVRD_BENCH_SNAPSHOT_AT", float64(b.N*3/4)))
+	if snapAt >= b.N {
+		snapAt = b.N * 3 / 4
+	}
 	b.ResetTimer()
 	start := time.Now()
 	next := start
@@ -160,7 +165,7 @@ func BenchmarkHotlineCalls(b *testing.B) {
 			mu.Unlock()
 		}()
 		// Measure memory once, when the calls up reach their steady state.
-		if float64(i) >= rate*15 || i == b.N*3/4 {
+		if i == snapAt {
 			snapOnce.Do(func() { snap = takeMemSnapshot(int(up.Load()), memRate) })
 		}
 	}
