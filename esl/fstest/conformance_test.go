@@ -145,6 +145,7 @@ func replayScenario(t *testing.T, main, ctl, events *trace) []replayResult {
 	if events != nil {
 		evRun = newReplayer(t, srv, events, dialRaw(t, srv))
 		evRun.sendUntilLast() // subscribe now; "exit" at the end
+		evRun.waitFor(evRun.leadingReplies()) // subscribed and filtered before the call starts
 	}
 	outbound := len(main.steps) > 0 && main.steps[0].fromClient && strings.HasPrefix(string(main.steps[0].data), "connect")
 	if !outbound {
@@ -464,6 +465,18 @@ func (r *replayer) sendFirst(n int) {
 	for i := 0; i < n; i++ {
 		r.sendNext()
 	}
+}
+
+// leadingReplies counts the messages before the transcript's first event (greeting and replies).
+func (r *replayer) leadingReplies() int {
+	n := 0
+	for _, m := range r.want {
+		if strings.HasPrefix(m.get("Content-Type"), "text/event-") {
+			break
+		}
+		n++
+	}
+	return n
 }
 
 // sendUntilLast sends every write but the last (an "exit").
