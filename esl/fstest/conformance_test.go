@@ -144,7 +144,7 @@ func replayScenario(t *testing.T, main, ctl, events *trace) []replayResult {
 	var evRun, ctlRun *replayer
 	if events != nil {
 		evRun = newReplayer(t, srv, events, dialRaw(t, srv))
-		evRun.sendUntilLast() // subscribe now; "exit" at the end
+		evRun.sendUntilLast()                 // subscribe now; "exit" at the end
 		evRun.waitFor(evRun.leadingReplies()) // subscribed and filtered before the call starts
 	}
 	outbound := len(main.steps) > 0 && main.steps[0].fromClient && strings.HasPrefix(string(main.steps[0].data), "connect")
