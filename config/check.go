@@ -365,11 +365,8 @@ func (k *checker) queues(c *Config) {
 			k.warnf([]seg{"queues", n}, "queue %s has no agents: callers will wait until they give up", n)
 			continue
 		}
-		for i, a := range q.Agents {
-			if !strings.Contains(a, "/") {
-				k.errorf([]seg{"queues", n, "agents", i}, "%q is not a FreeSWITCH endpoint: write it like user/1001 or sofia/gateway/carrier/15551234", a)
-			}
-		}
+		// The agents themselves are checked by ivr.QueueConfig.Validate (see validators),
+		// which says where with FieldPath: checking them here too reported each bad agent twice.
 	}
 }
 
@@ -429,6 +426,14 @@ func (k *checker) secretRefs(v reflect.Value, path []seg) {
 	}
 }
 
+// fieldError is implemented by a Validate error about one value inside the section: FieldPath
+// gives the YAML keys (string) and list indexes (int) below the section, so the problem is
+// reported at that value's line and column.
+type fieldError interface {
+	error
+	FieldPath() []any
+}
+
 var validatorType = reflect.TypeOf((*Validator)(nil)).Elem()
 
 // validators calls Validate on every section (and map or list entry of one) that has it.
@@ -451,7 +456,12 @@ func (k *checker) validators(v reflect.Value, path []seg) {
 				errs = []error{err}
 			}
 			for _, e := range errs {
-				k.errorf(path, "%v", e)
+				p := path
+				var fe fieldError
+				if errors.As(e, &fe) {
+					p = append(slices.Clone(path), fe.FieldPath()...)
+				}
+				k.errorf(p, "%v", e)
 			}
 		}
 		return

@@ -94,7 +94,7 @@ func TestCheckFindsEachMistakeAndSaysWhereAndWhatToDo(t *testing.T) {
 		{"a flows folder that does not exist", "dir: flows", "dir: flow", nil,
 			"ivrd.yaml:14:8", "folder flow: no such file or directory"},
 		{"an agent that is not an endpoint", "user/1001", "1001", nil,
-			"ivrd.yaml:21:14", "queues.cards.agents[0]: \"1001\" is not a FreeSWITCH endpoint"},
+			"ivrd.yaml:21:14", "queues.cards.agents[0]: agent \"1001\": write a FreeSWITCH endpoint such as user/1001"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,14 +55,15 @@ type QueueConfig struct {
 func (q *QueueConfig) Validate() error {
 	var errs []error
 	seen := map[string]bool{}
-	for _, a := range q.Agents {
+	for i, a := range q.Agents {
+		at := func(err error) error { return &queueFieldError{path: []any{"agents", i}, err: err} }
 		switch {
 		case a == "" || strings.ContainsAny(a, " \t\r\n"):
-			errs = append(errs, fmt.Errorf("agent %q: write a FreeSWITCH endpoint without spaces, e.g. user/1001", a))
+			errs = append(errs, at(fmt.Errorf("agent %q: write a FreeSWITCH endpoint without spaces, e.g. user/1001", a)))
 		case !strings.Contains(a, "/"):
-			errs = append(errs, fmt.Errorf("agent %q: write a FreeSWITCH endpoint such as user/%s or sofia/gateway/NAME/%s", a, a, a))
+			errs = append(errs, at(fmt.Errorf("agent %q: write a FreeSWITCH endpoint such as user/%s or sofia/gateway/NAME/%s", a, a, a)))
 		case seen[a]:
-			errs = append(errs, fmt.Errorf("agent %q is listed twice", a))
+			errs = append(errs, at(fmt.Errorf("agent %q is listed twice", a)))
 		}
 		seen[a] = true
 	}
@@ -82,6 +83,17 @@ func (q *QueueConfig) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// queueFieldError is a problem with one value of a QueueConfig. FieldPath (YAML keys and list
+// indexes below the queue) lets `ivrd config check` point at that value in ivrd.yaml.
+type queueFieldError struct {
+	path []any
+	err  error
+}
+
+func (e *queueFieldError) Error() string    { return e.err.Error() }
+func (e *queueFieldError) Unwrap() error    { return e.err }
+func (e *queueFieldError) FieldPath() []any { return e.path }
 
 func (q *QueueConfig) ringTimeout() time.Duration { return orDefault(q.RingTimeout, 15*time.Second) }
 func (q *QueueConfig) busyDelay() time.Duration   { return orDefault(q.BusyDelay, 10*time.Second) }
