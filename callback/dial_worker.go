@@ -227,7 +227,11 @@ func (s *Service) dial(ctx context.Context, id int64, n int) error {
 		}
 	}
 	s.log.Info("callback dialing", "id", id, "attempt", n, "node", node, "uuid", uuid, "number", r.number)
-	got, oerr := client.Originate(ctx, req)
+	// The result comes at answer or within the ring time; a node that dies takes it with it,
+	// and waiting for it longer (the job's timeout) only keeps the request dialing.
+	octx, cancel := context.WithTimeout(ctx, s.cfg.RingTimeout+30*time.Second)
+	got, oerr := client.Originate(octx, req)
+	cancel()
 	if oerr == nil && agentUUID != "" {
 		if _, err := client.API(ctx, "uuid_bridge "+agentUUID+" "+got); err != nil {
 			s.log.Warn("callback answered but the agent bridge failed", "id", id, "err", err)
@@ -249,7 +253,18 @@ func (s *Service) outcome(ctx context.Context, r request, n int, uuid string, cl
 			return s.finishTx(ctx, tx, r, "done", ReasonAnswered, "", false)
 		})
 	case errors.Is(oerr, esl.ErrOutcomeUnknown):
-		up, err := client.Exists(ctx, uuid)
+		// Wait a little for the node to answer (reconnecting), leaving time to record.
+		ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		up, err := client.Exists(ectx, uuid)
+		cancel()
+		if err != nil && errors.Is(err, esl.ErrNotConnected) {
+			// The node went away with the call and did not come back while we waited:
+			// its channels are gone or out of reach. Not dialed again (it might have rung);
+			// the request ends so that it is not left dialing for as long as River retries.
+			return s.endAttempt(ctx, r, n, attemptUnknown, "", oerr.Error(), func(tx pgx.Tx) error {
+				return s.finishTx(ctx, tx, r, "failed", ReasonUnknown, "FreeSWITCH "+client.Node().Name+" went away during the call; not dialed again", true)
+			})
+		}
 		if err != nil {
 			// Leave the attempt in dialing: the job's retry reconciles it.
 			return fmt.Errorf("callback %d attempt %d: outcome unknown and uuid_exists failed: %w", r.id, n, err)
