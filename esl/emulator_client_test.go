@@ -208,7 +208,9 @@ func TestATimedOutCommandNeverHandsItsReplyToTheNextCommand(t *testing.T) {
 	b := setupClient(t, clientOpts())
 	ctx := ctxFor(t)
 
-	b.fs.StallReplies(300 * time.Millisecond)
+	// The reply comes long after the command's deadline even when a loaded machine runs the
+	// deadline's timer late (with 300 ms the late reply could beat a 50 ms timer).
+	b.fs.StallReplies(2 * time.Second)
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	_, err := b.c.API(short, "echo first")
 	cancel()
