@@ -163,11 +163,6 @@ type BridgeResult struct {
 	Talk time.Duration
 }
 
-// Rollover reports whether a failed bridge may move on to the next agent.
-func (r BridgeResult) Rollover() bool {
-	return !r.Answered
-}
-
 // HangupError is a Channel error after the call ended, carrying the hangup cause.
 type HangupError struct {
 	Cause string

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/ivrd/ivrd/ivr/expr"
@@ -308,7 +307,7 @@ func (c *call) finish(ctx context.Context) {
 	c.event(EventHangup, fmt.Sprintf("%s (%s)", r.Outcome, r.HangupCause))
 }
 
-// varNames lists the call's variables sorted (for deterministic requests).
+// varsText renders the call's variables as text.
 func (c *call) varsText() map[string]string {
 	m := make(map[string]string, len(c.vars))
 	for k, v := range c.vars {
@@ -330,7 +329,7 @@ func sortedKeys[V any](m map[string]V) []string {
 // describeErr shortens an error for the timeline.
 func describeErr(err error) string {
 	s := err.Error()
-	if i := strings.LastIndex(s, ": "); i > 0 && len(s) > 160 {
+	if len(s) > 160 {
 		return s[:157] + "..."
 	}
 	return s
