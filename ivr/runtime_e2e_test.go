@@ -90,7 +90,7 @@ steps:
   main:
     menu:
       prompt: "Press 1 to enter your account, 2 for cards."
-      invalid_prompt: "That key is not valid."
+      invalid_prompt: "That key isn't valid, I'm afraid."
       options:
         1: account
         2: cards
@@ -142,6 +142,6 @@ func TestE2EMenuInputConfirmSwitchSetGotoHangup(t *testing.T) {
 	require.Equal(t, OutcomeSelfServed, rec.Outcome)
 	require.Equal(t, "+15551230001", rec.Caller)
 	heard := strings.Join(c.Heard(), " | ")
-	require.Contains(t, heard, "That key is not valid.")
+	require.Contains(t, heard, "That key isn't valid, I'm afraid.", "quotes in TTS text survive FreeSWITCH's argument split")
 	require.Contains(t, heard, "Goodbye.")
 }
