@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -74,11 +75,6 @@ func start(t testing.TB, opts Options) (*Kannel, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(4)
-	if err != nil {
-		return nil, err
-	}
-	admin, boxPort, smscPort, sendPort := ports[0], ports[1], ports[2], ports[3]
 	if opts.Username == "" {
 		opts.Username = "ivrd"
 	}
@@ -87,10 +83,6 @@ func start(t testing.TB, opts Options) (*Kannel, error) {
 	}
 	if opts.HTTPRetries == 0 {
 		opts.HTTPRetries = 60
-	}
-	delay := int(opts.HTTPRetryDelay / time.Second)
-	if delay < 1 {
-		delay = 1
 	}
 	inbound := opts.InboundURL
 	if inbound == "" {
@@ -102,8 +94,43 @@ func start(t testing.TB, opts Options) (*Kannel, error) {
 	}
 	getURL := inbound + sep + "id=%I&from=%p&to=%P&text=%b&coding=%c&charset=%C"
 
-	dir := t.TempDir()
-	k := &Kannel{
+	// The ports are free when picked but only bound when the boxes start: another process (or
+	// test) may take one meanwhile; the box that cannot bind it logs "bind failed" (and either
+	// exits or runs without that port). Such an attempt is stopped and made again on fresh ports.
+	var errs []error
+	for range startAttempts {
+		k, err := startOnce(t, bearerbox, smsbox, opts, getURL)
+		if err == nil {
+			return k, nil
+		}
+		errs = append(errs, err)
+		if !errors.Is(err, errPortTaken) {
+			break
+		}
+	}
+	return nil, errors.Join(errs...)
+}
+
+// startAttempts is how often start tries fresh ports when a box could not bind one.
+const startAttempts = 3
+
+// errPortTaken means a box could not bind a port it was given: it was taken meanwhile.
+var errPortTaken = errors.New("a Kannel box could not bind its port (taken meanwhile)")
+
+// startOnce starts bearerbox and smsbox on fresh ports in a new folder and waits until the fake
+// SMSC is online. When it fails, it has stopped both boxes.
+func startOnce(t testing.TB, bearerbox, smsbox string, opts Options, getURL string) (k *Kannel, err error) {
+	ports, err := pickPorts(4)
+	if err != nil {
+		return nil, err
+	}
+	admin, boxPort, smscPort, sendPort := ports[0], ports[1], ports[2], ports[3]
+	delay := max(int(opts.HTTPRetryDelay/time.Second), 1) // Kannel counts whole seconds
+	dir, err := os.MkdirTemp(t.TempDir(), "kannel")
+	if err != nil {
+		return nil, err
+	}
+	k = &Kannel{
 		SendURL:  fmt.Sprintf("http://127.0.0.1:%d/cgi-bin/sendsms", sendPort),
 		Username: opts.Username, Password: opts.Password,
 		AdminURL: fmt.Sprintf("http://127.0.0.1:%d", admin), AdminPassword: "kannel-test-admin",
@@ -168,13 +195,50 @@ get-url = %q
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := startBox(t, bearerbox, confPath, dir, "bearerbox"); err != nil {
+	var boxes []*box
+	defer func() {
+		if err == nil {
+			return
+		}
+		var taken []string
+		for _, b := range boxes {
+			if b.bindFailed() {
+				taken = append(taken, b.name)
+			}
+			b.stop()
+		}
+		if len(taken) > 0 {
+			err = fmt.Errorf("%w: %s: %w", errPortTaken, strings.Join(taken, ", "), err)
+		}
+	}()
+	// Waiting for a port or the SMSC ends early when a box could not bind a port.
+	ctx, portTaken := context.WithCancel(ctx)
+	defer portTaken()
+	start := func(bin, name string) error {
+		b, err := startBox(t, bin, confPath, dir, name)
+		if err != nil {
+			return err
+		}
+		boxes = append(boxes, b)
+		go func() {
+			for !b.bindFailed() {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+			portTaken()
+		}()
+		return nil
+	}
+	if err := start(bearerbox, "bearerbox"); err != nil {
 		return nil, err
 	}
 	if err := waitPort(ctx, boxPort); err != nil {
 		return nil, fmt.Errorf("bearerbox did not open its smsbox port: %w (see %s)", err, dir)
 	}
-	if err := startBox(t, smsbox, confPath, dir, "smsbox"); err != nil {
+	if err := start(smsbox, "smsbox"); err != nil {
 		return nil, err
 	}
 	if err := waitPort(ctx, sendPort); err != nil {
@@ -184,11 +248,19 @@ get-url = %q
 	if err != nil {
 		return nil, err
 	}
-	t.Cleanup(func() { smsc.Close() })
 	k.SMSC = smsc
 	if err := k.waitOnline(ctx); err != nil {
+		smsc.Close()
 		return nil, err
 	}
+	for _, b := range boxes {
+		if b.bindFailed() {
+			// A port answered, but it was another process's.
+			smsc.Close()
+			return nil, fmt.Errorf("%s could not bind a port that answered (see %s)", b.name, dir)
+		}
+	}
+	t.Cleanup(func() { smsc.Close() })
 	return k, nil
 }
 
@@ -204,11 +276,40 @@ func findBinary(name string) (string, error) {
 	return "", fmt.Errorf("%s not found: install the Debian package kannel (./run deps)", name)
 }
 
-// startBox runs one Kannel box until t ends (SIGTERM, then SIGKILL after 5 s).
-func startBox(t testing.TB, bin, conf, dir, name string) error {
+// box is one running Kannel box.
+type box struct {
+	name string
+	log  string        // the box's log file
+	done chan struct{} // closed when the process has ended
+	once sync.Once
+	cmd  *exec.Cmd
+}
+
+// bindFailed reports whether the box logged that it could not bind a port (Kannel logs
+// "ERROR: bind failed" and goes on without the port, or exits).
+func (b *box) bindFailed() bool {
+	data, _ := os.ReadFile(b.log)
+	return bytes.Contains(data, []byte("ERROR: bind failed"))
+}
+
+// stop ends the process (SIGTERM, then SIGKILL after 5 s) and waits for it.
+func (b *box) stop() {
+	b.once.Do(func() {
+		_ = b.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-b.done:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL)
+			<-b.done
+		}
+	})
+}
+
+// startBox runs one Kannel box until t ends or it is stopped.
+func startBox(t testing.TB, bin, conf, dir, name string) (*box, error) {
 	out, err := os.Create(filepath.Join(dir, name+".out"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// -v 4: only panics on the console; everything goes to the log file.
 	cmd := exec.Command(bin, "-v", "4", conf)
@@ -217,20 +318,12 @@ func startBox(t testing.TB, bin, conf, dir, name string) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		out.Close()
-		return fmt.Errorf("start %s: %w", name, err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); out.Close(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	})
-	return nil
+	b := &box{name: name, log: filepath.Join(dir, name+".log"), done: make(chan struct{}), cmd: cmd}
+	go func() { _ = cmd.Wait(); out.Close(); close(b.done) }()
+	t.Cleanup(b.stop)
+	return b, nil
 }
 
 // waitOnline polls bearerbox's status until the fake SMSC is online.
@@ -285,6 +378,9 @@ func waitPort(ctx context.Context, port int) error {
 		}
 	}
 }
+
+// pickPorts is freePorts; a test replaces it to hand out a taken port.
+var pickPorts = freePorts
 
 // freePorts returns n TCP ports that were free a moment ago.
 func freePorts(n int) ([]int, error) {

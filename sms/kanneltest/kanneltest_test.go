@@ -2,6 +2,8 @@ package kanneltest
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -69,3 +71,29 @@ func TestKannelRoundTrip(t *testing.T) {
 	require.Equal(t, long, o.Text())
 }
 
+// TestStartTriesFreshPortsWhenOneIsTaken gives the first attempt an admin port another
+// listener holds (as when a parallel test takes a port between picking and binding):
+// bearerbox cannot bind it and exits, and Start runs Kannel on fresh ports instead.
+func TestStartTriesFreshPortsWhenOneIsTaken(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { taken.Close() })
+	takenPort := taken.Addr().(*net.TCPAddr).Port
+	var attempts int
+	pickPorts = func(n int) ([]int, error) {
+		attempts++
+		ports, err := freePorts(n)
+		if err == nil && attempts == 1 {
+			ports[0] = takenPort
+		}
+		return ports, err
+	}
+	t.Cleanup(func() { pickPorts = freePorts })
+
+	k := Start(t, Options{})
+	require.Equal(t, 2, attempts, "the attempt whose port was taken is made again")
+	require.NotContains(t, k.AdminURL, fmt.Sprintf(":%d", takenPort))
+	status, err := k.Status(t.Context())
+	require.NoError(t, err)
+	require.Contains(t, status, "fake", "Kannel on the fresh ports is up with its SMSC")
+}
