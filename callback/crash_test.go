@@ -135,12 +135,20 @@ func TestCrashLosesNothingAndDialsNoOneTwice(t *testing.T) {
 	t.Cleanup(func() { _ = counter.Close() })
 	sctx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
-	sub, err := counter.Subscribe(sctx, esl.SubscribeOptions{Events: []string{"CHANNEL_CREATE"}})
+	// The barrier event, fired once every request has ended, comes after every CHANNEL_CREATE
+	// on this subscription: when it arrives, every dial has been counted.
+	const barrier = "ivrd::crash_test_barrier"
+	sub, err := counter.Subscribe(sctx, esl.SubscribeOptions{Events: []string{"CHANNEL_CREATE", "CUSTOM " + barrier}})
 	require.NoError(t, err)
 	var mu sync.Mutex
 	dials := map[string]int{}
+	counted := make(chan struct{})
 	go func() {
 		for e := range sub.Events() {
+			if e.Get("Event-Subclass") == barrier {
+				close(counted)
+				continue
+			}
 			if e.Var(VarID) != "" {
 				mu.Lock()
 				dials[e.Get("Caller-Destination-Number")]++
@@ -206,7 +214,12 @@ func TestCrashLosesNothingAndDialsNoOneTwice(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.Len(t, results, n, "no request lost")
-	time.Sleep(200 * time.Millisecond) // CHANNEL_CREATE events of the last calls
+	fs.FireCustom(barrier)
+	select {
+	case <-counted:
+	case <-time.After(time.Minute):
+		t.Fatal("the barrier event never came: dials cannot be counted")
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	once, unknown := 0, 0
