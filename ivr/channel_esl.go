@@ -60,10 +60,22 @@ func (e *ESLChannel) wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, esl.ErrHangup) {
+	if errors.Is(err, esl.ErrHangup) || sessionGone(err) {
 		return fmt.Errorf("%s: %w (%w)", op, &HangupError{Cause: e.HangupCause()}, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// sessionGone reports whether FreeSWITCH refused a command because the channel is already
+// gone ("-ERR no channel" to a sendmsg, "-ERR No such channel!" to an api): the caller hung
+// up before ivrd heard of it.
+func sessionGone(err error) bool {
+	var ce *esl.CommandError
+	if !errors.As(err, &ce) {
+		return false
+	}
+	r := strings.ToLower(ce.Reply)
+	return strings.Contains(r, "no channel") || strings.Contains(r, "no such channel")
 }
 
 // Answer implements Channel.

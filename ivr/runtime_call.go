@@ -269,8 +269,13 @@ func (c *call) endFlow(ctx context.Context, cause string) {
 
 // finish completes the record: outcome, durations, final variables.
 func (c *call) finish(ctx context.Context) {
-	if !c.over {
-		// A fault or the caller left mid-flow: make sure the call is down (no-op if it is).
+	if c.hungUp && c.recording != "" {
+		// FreeSWITCH closes the file itself when the call ends.
+		c.rec.Recordings = append(c.rec.Recordings, Recording{Path: c.recording})
+		c.recording = ""
+	}
+	if !c.over && !c.hungUp {
+		// A fault ended the walk: do not leave the caller in silence.
 		c.stopRecording(ctx)
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.rt.cfg.CommandTimeout)
 		cause := DefaultHangupCause

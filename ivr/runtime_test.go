@@ -30,7 +30,7 @@ func runOnFake(t *testing.T, cfg Config, flow *Flow, script ...CallerAction) fak
 	cfg.Flows = NewFlowSet(VersionedFlow{Flow: flow, Version: "v1"})
 	rt, err := NewRuntime(cfg)
 	require.NoError(t, err)
-	rec := rt.Run(context.Background(), ch, CallOptions{Flow: flow.Name, Clock: ch})
+	rec := rt.Run(context.Background(), ch, CallOptions{Flow: flow.Name, Clock: ch, OnStep: func(_ *Flow, s *Step) { ch.SetStep(s.Name) }})
 	return fakeRun{rec: rec, ch: ch}
 }
 
@@ -229,4 +229,26 @@ steps:
 	require.Equal(t, "start main two", stepsOf(r))
 	require.Equal(t, "say: A long message you may skip.", heardOf(r), "the menu prompt is not played: the key was already pressed")
 	require.Equal(t, []string{"2 (barge-in)", "2"}, eventsOf(r, EventDigits))
+}
+
+func TestARecordingRunningWhenTheCallerHangsUpIsKept(t *testing.T) {
+	t.Parallel()
+	flow := parseTestFlow(t, `
+flow: rec
+steps:
+  start:
+    record: start
+    next: menu
+  menu:
+    menu:
+      prompt: "Press 1."
+      options:
+        1: bye
+  bye:
+    hangup:
+`)
+	r := runOnFake(t, Config{RecordingsDir: "/rec"}, flow, CallerAction{Hangup: true, At: "menu"})
+	require.Equal(t, OutcomeAbandoned, r.rec.Outcome)
+	require.Len(t, r.rec.Recordings, 1)
+	require.Equal(t, "/rec/call-1-1.wav", r.rec.Recordings[0].Path)
 }
