@@ -252,3 +252,27 @@ steps:
 	require.Len(t, r.rec.Recordings, 1)
 	require.Equal(t, "/rec/call-1-1.wav", r.rec.Recordings[0].Path)
 }
+
+func TestFlowSetNamesWhatIsLoadedWhenAFlowIsUnknown(t *testing.T) {
+	t.Parallel()
+	f := parseTestFlow(t, menuFlow)
+	set := NewFlowSet(VersionedFlow{Flow: f, Version: ContentVersion([]byte(menuFlow))})
+	got, v, err := set.Flow("menu")
+	require.NoError(t, err)
+	require.Same(t, f, got)
+	require.Len(t, v, 12)
+	require.Equal(t, v, ContentVersion([]byte(menuFlow)), "the same bytes give the same version")
+	require.NotEqual(t, v, ContentVersion([]byte(menuFlow+"\n# edited\n")))
+
+	_, _, err = set.Flow("hotlin")
+	require.ErrorIs(t, err, ErrUnknownFlow)
+	require.ErrorContains(t, err, "loaded: menu")
+
+	rt, err := NewRuntime(Config{Flows: set})
+	require.NoError(t, err)
+	ch := NewFakeChannel("x", "1", "2", time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC), nil)
+	rec := rt.Run(context.Background(), ch, CallOptions{Flow: "nope", Clock: ch})
+	require.Equal(t, OutcomeError, rec.Outcome)
+	require.Contains(t, rec.Error, `flow "nope": unknown flow`)
+	require.Equal(t, "NORMAL_TEMPORARY_FAILURE", rec.HangupCause, "a call with no flow is hung up, not left ringing")
+}
