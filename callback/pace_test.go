@@ -31,15 +31,25 @@ func TestPacerCapsOriginatesPerNode(t *testing.T) {
 	_, _, err := p.Acquire(short, names, func(s string) int { return free[s] })
 	require.ErrorIs(t, err, ErrNoNode, "every node is at its cap: the caller waits, then gives up with ctx")
 
-	done := make(chan string)
+	type acquired struct {
+		node string
+		err  error
+	}
+	done := make(chan acquired, 1)
 	go func() {
 		n, _, err := p.Acquire(ctx, names, func(s string) int { return free[s] })
-		require.NoError(t, err)
-		done <- n
+		done <- acquired{n, err} // checked on the test's goroutine: require here would hang the test
 	}()
 	releases[0]()
 	releases[0]() // releasing twice frees one slot only
-	require.Equal(t, "a", <-done, "a released slot is taken by the waiting caller")
+	var waiter acquired
+	select {
+	case waiter = <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("the waiting caller never got the released slot")
+	}
+	require.NoError(t, waiter.err)
+	require.Equal(t, "a", waiter.node, "a released slot is taken by the waiting caller")
 	require.Equal(t, 2, p.InFlight("a"))
 }
 
