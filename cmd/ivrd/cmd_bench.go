@@ -120,9 +120,14 @@ func runBench(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	if err := <-waitErr; err != nil || len(figures) == 0 {
 		if !*verbose {
-			fmt.Fprint(env.stdout, all.String())
+			for _, l := range strings.Split(strings.TrimRight(all.String(), "\n"), "\n") {
+				if len(l) > 400 { // a failed call's whole event list
+					l = l[:400] + " ..."
+				}
+				fmt.Fprintln(env.stdout, l)
+			}
 		}
-		return fmt.Errorf("the benchmark failed (%v); its output is above", err)
+		return fmt.Errorf("the benchmark failed (%v); its output is above (rerun with -v for all of it)", err)
 	}
 	fmt.Fprintf(env.stdout, "\n%d calls at %.0f/s on %d CPUs, %s\n\n", *calls, *rate, numCPU(), time.Since(start).Round(time.Second))
 	printBenchTable(env.stdout, figures)
