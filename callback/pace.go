@@ -18,7 +18,9 @@ type Pacer struct {
 	mu       sync.Mutex
 	next     time.Time
 	inflight map[string]int
-	freed    chan struct{} // closed and replaced when a slot is released
+	picks    uint64            // counts Acquire's choices
+	picked   map[string]uint64 // when each node was last chosen (in picks), to rotate ties
+	freed    chan struct{}     // closed and replaced when a slot is released
 }
 
 // NewPacer returns a pacer for rate calls per second and perNode originates in flight per node.
@@ -27,7 +29,7 @@ func NewPacer(rate float64, perNode int) *Pacer {
 		rate = 1
 	}
 	return &Pacer{interval: time.Duration(float64(time.Second) / rate), perNode: max(perNode, 1),
-		inflight: map[string]int{}, freed: make(chan struct{})}
+		inflight: map[string]int{}, picked: map[string]uint64{}, freed: make(chan struct{})}
 }
 
 // Wait blocks until the next call may start: each caller gets its own slot, interval apart.
@@ -57,8 +59,8 @@ func (p *Pacer) Wait(ctx context.Context) error {
 // ErrNoNode says no FreeSWITCH node can take a call now.
 var ErrNoNode = errors.New("no FreeSWITCH node has room for another callback")
 
-// Acquire picks the node with the most room among names (free gives a node's free channels,
-// negative when it is down) whose originates in flight are under the cap, and reserves a slot
+// Acquire picks the node with the most free channels among names (free gives a node's free
+// channels, negative when it is down) whose originates in flight are under the cap, and reserves a slot
 // on it until release is called. It waits for a slot until ctx ends.
 func (p *Pacer) Acquire(ctx context.Context, names []string, free func(string) int) (string, func(), error) {
 	for {
@@ -66,26 +68,37 @@ func (p *Pacer) Acquire(ctx context.Context, names []string, free func(string) i
 		type cand struct {
 			name       string
 			room, busy int
+			last       uint64
 		}
 		var cs []cand
 		for _, n := range names {
 			busy := p.inflight[n]
-			// Originates in flight may not show in the node's channel count yet.
-			room := min(free(n)-busy, p.perNode-busy)
+			if busy >= p.perNode {
+				continue
+			}
+			// Rank by the node's own free capacity (originates in flight may not show in its
+			// channel count yet); max_per_node is a cap, not the measure, or every call would
+			// go to the first node listed whenever the cap is below the nodes' capacity.
+			room := free(n) - busy
 			if room <= 0 {
 				continue
 			}
-			cs = append(cs, cand{n, room, busy})
+			cs = append(cs, cand{n, room, busy, p.picked[n]})
 		}
 		if len(cs) > 0 {
 			sort.SliceStable(cs, func(i, j int) bool {
 				if cs[i].room != cs[j].room {
 					return cs[i].room > cs[j].room
 				}
-				return cs[i].busy < cs[j].busy
+				if cs[i].busy != cs[j].busy {
+					return cs[i].busy < cs[j].busy
+				}
+				return cs[i].last < cs[j].last // equal nodes take turns
 			})
 			n := cs[0].name
 			p.inflight[n]++
+			p.picks++
+			p.picked[n] = p.picks
 			p.mu.Unlock()
 			var once sync.Once
 			return n, func() { once.Do(func() { p.release(n) }) }, nil

@@ -22,7 +22,7 @@ func TestPacerCapsOriginatesPerNode(t *testing.T) {
 		got = append(got, n)
 		releases = append(releases, rel)
 	}
-	require.Equal(t, []string{"a", "b", "a"}, got, "the node with most room first, never a node that is down or full")
+	require.Equal(t, []string{"a", "a", "b"}, got, "the node with most free channels first up to its cap, never a node that is down or full")
 	require.Equal(t, 2, p.InFlight("a"))
 	require.Equal(t, 1, p.InFlight("b"))
 
@@ -51,6 +51,20 @@ func TestPacerCapsOriginatesPerNode(t *testing.T) {
 	require.NoError(t, waiter.err)
 	require.Equal(t, "a", waiter.node, "a released slot is taken by the waiting caller")
 	require.Equal(t, 2, p.InFlight("a"))
+}
+
+func TestPacerSpreadsCallsOverEqualNodes(t *testing.T) {
+	t.Parallel()
+	p := NewPacer(1000, 2) // the cap is below both nodes' capacity
+	free := func(string) int { return 8 }
+	var got []string
+	for range 4 { // each call ends before the next starts
+		n, rel, err := p.Acquire(context.Background(), []string{"fs1", "fs2"}, free)
+		require.NoError(t, err)
+		got = append(got, n)
+		rel()
+	}
+	require.Equal(t, []string{"fs1", "fs2", "fs1", "fs2"}, got, "nodes with equal room take turns instead of the first listed taking every call")
 }
 
 func TestPacerGivesEachCallerItsOwnSlot(t *testing.T) {
