@@ -173,7 +173,11 @@ func Call(ctx context.Context, o Options) (Result, error) {
 		defer rec.close()
 	}
 
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("ivrd-call"))
+	// sipgo's layers log through o.Logger, not its process-wide default logger: setting that
+	// per call would race between concurrent calls.
+	ua, err := sipgo.NewUA(sipgo.WithUserAgent("ivrd-call"),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(o.Logger)),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(o.Logger)))
 	if err != nil {
 		return Result{}, fmt.Errorf("sip user agent: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -15,6 +16,13 @@ import (
 
 // The SIP caller is `ivrd call --sip URI ...`: cmd_call.go (the emulator-based caller) hands
 // its arguments to runSIPCall when --sip is given.
+
+// sipgo logs a few lines (connection reference counts, unhandled requests) through its
+// process-wide logger rather than the one each call passes in; it is set once here, before
+// any call runs, because setting it per call races with the calls already running.
+func init() {
+	sip.SetDefaultLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
 
 // runSIPCall places one SIP call. args are the flags of `ivrd call --sip URI ...`, --sip
 // included. It prints how the call ended and exits 0 when the call was answered, 1 when not.
@@ -54,7 +62,6 @@ func runSIPCall(ctx context.Context, env *cmdEnv, args []string) error {
 		level = slog.LevelDebug
 	}
 	o.Logger = slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: level}))
-	sip.SetDefaultLogger(o.Logger)
 
 	res, err := sipcall.Call(ctx, o)
 	if err != nil {
