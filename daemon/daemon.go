@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ivrd/ivrd/config"
@@ -96,6 +97,7 @@ type Daemon struct {
 	stopBG      context.CancelFunc
 	stopOnce    sync.Once
 	stopErr     error
+	callsCut    atomic.Int64
 }
 
 // New builds a daemon from opts and checks its configuration: routes, flows (loaded now; a
@@ -300,34 +302,38 @@ func (d *Daemon) Reload() error {
 	return d.flows.reloader.Reload()
 }
 
-// Stop shuts down: /readyz says draining, no new calls are taken, calls in progress may
-// finish until ctx's deadline or Grace (whichever comes first) and are then hung up, the
-// job queue stops (running jobs go back to the queue), call records are flushed, and the
-// connections close. It is safe to call more than once.
+// Stop shuts down, in this order: /readyz says draining; no new calls are taken; calls in
+// progress may finish until ctx's deadline or Grace (whichever comes first) and are then hung
+// up; the job queue stops, running jobs (a callback being dialed) having what is left of the
+// grace to finish before they are handed back to the queue; call records are flushed; and
+// only then do the FreeSWITCH connections, the HTTP server and the database pool close, so a
+// job finishing in the grace still hears its originate's result.
+//
+// Calls hung up at the deadline are part of a normal stop, not an error: they are logged as a
+// warning and counted by CallsCut. Stop returns an error only when something failed. It is
+// safe to call more than once.
 func (d *Daemon) Stop(ctx context.Context) error {
 	d.stopOnce.Do(func() { d.stopErr = d.stop(ctx) })
 	return d.stopErr
 }
 
+// CallsCut is how many calls Stop hung up because they were still running when the grace
+// period ended (0 before Stop).
+func (d *Daemon) CallsCut() int { return int(d.callsCut.Load()) }
+
 func (d *Daemon) stop(ctx context.Context) error {
 	var errs []error
+	graceEnd := time.Now().Add(d.opts.Grace)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(graceEnd) {
+		graceEnd = dl
+	}
+	// 1. Readiness says draining.
 	if d.web != nil {
 		d.web.Drain()
 	}
+	// 2-4. No new calls; calls in progress finish until the grace ends; the rest are hung up.
 	if d.out != nil {
-		n := d.out.ActiveCalls()
-		if n > 0 {
-			d.log.Info("stopping: no new calls; waiting for calls in progress to finish", "calls", n, "grace", d.opts.Grace)
-		}
-		gctx, cancel := context.WithTimeout(ctx, d.opts.Grace)
-		go func() {
-			<-gctx.Done()
-			d.cancelCalls() // the runtime hangs up what is left
-		}()
-		if err := d.out.Shutdown(gctx); err != nil {
-			errs = append(errs, err)
-		}
-		cancel()
+		d.drainCalls(ctx, graceEnd)
 	}
 	if d.cancelCalls != nil {
 		d.cancelCalls()
@@ -341,13 +347,19 @@ func (d *Daemon) stop(ctx context.Context) error {
 		d.stopBG()
 	}
 	d.bg.Wait()
-	if d.nodes != nil {
-		d.nodes.Close()
-	}
 	if d.db != nil {
-		if err := d.db.shutdown(ctx); err != nil {
+		// 5. The job queue: running jobs get the rest of the grace, then go back to the queue.
+		if err := d.db.stopJobs(ctx, graceEnd); err != nil {
 			errs = append(errs, err)
 		}
+		// 6. Call records are flushed.
+		if err := d.db.flush(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	// 7. Only now the connections close: FreeSWITCH, HTTP, the database pool.
+	if d.nodes != nil {
+		d.nodes.Close()
 	}
 	if d.web != nil {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -356,8 +368,44 @@ func (d *Daemon) stop(ctx context.Context) error {
 		}
 		cancel()
 	}
-	d.log.Info("ivrd stopped")
+	if d.db != nil {
+		d.db.pool.Close()
+	}
+	if n := d.CallsCut(); n > 0 {
+		d.log.Warn("ivrd stopped; calls still running when the grace period ended were hung up",
+			"calls_cut", n, "grace", d.opts.Grace, "hint", "give calls more time with --grace (serve) if this happens on every stop")
+	} else {
+		d.log.Info("ivrd stopped")
+	}
 	return errors.Join(errs...)
+}
+
+// drainCalls closes the outbound socket to new calls and waits for the calls in progress until
+// graceEnd; calls still running then are hung up and counted in callsCut.
+func (d *Daemon) drainCalls(ctx context.Context, graceEnd time.Time) {
+	n := d.out.ActiveCalls()
+	if n > 0 {
+		d.log.Info("stopping: no new calls; waiting for calls in progress to finish", "calls", n, "grace", d.opts.Grace)
+	}
+	gctx, cancel := context.WithDeadline(ctx, graceEnd)
+	defer cancel()
+	cut := make(chan struct{})
+	go func() {
+		defer close(cut)
+		<-gctx.Done()
+		d.callsCut.Store(int64(d.out.ActiveCalls()))
+		d.cancelCalls() // the runtime hangs up what is left
+	}()
+	err := d.out.Shutdown(gctx)
+	cancel()
+	<-cut
+	if err != nil {
+		// The outbound socket only fails its shutdown when the grace ended with calls up: they
+		// were hung up, which is what a stop at the deadline does.
+		d.log.Warn("grace period ended: calls still running were hung up", "calls", d.CallsCut(), "err", err)
+	} else {
+		d.callsCut.Store(0)
+	}
 }
 
 // OutboundAddr is where the outbound socket listens ("" before Start).

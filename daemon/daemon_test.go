@@ -73,6 +73,8 @@ type setupOpts struct {
 	grace   time.Duration
 	nodes   []esl.Node // default: the emulator
 	noNodes bool
+	clock   fstest.Clock // the emulator's clock (default 50x speed)
+	yaml    string       // more ivrd.yaml sections
 }
 
 // setup starts the emulator (50x speed) and a daemon on free ports whose flows folder holds
@@ -80,7 +82,10 @@ type setupOpts struct {
 func setup(t *testing.T, o setupOpts) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	fs, err := fstest.Start(ctx, fstest.Options{Clock: fstest.ScaledClock(50)})
+	if o.clock == nil {
+		o.clock = fstest.ScaledClock(50)
+	}
+	fs, err := fstest.Start(ctx, fstest.Options{Clock: o.clock})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = fs.Close() })
 
@@ -98,7 +103,7 @@ flows:
     - {number: "9000", flow: slow}
     - {number: "7*", flow: other}
     - {number: "77*", flow: hello}
-`, o.dbURL, dir)))
+`, o.dbURL, dir)+o.yaml))
 	require.NoError(t, err)
 	switch {
 	case o.nodes != nil:
@@ -301,11 +306,121 @@ func TestStopHangsUpCallsStillRunningWhenTheGraceEnds(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.WaitFor(ctx, fstest.OnPrompt("tone_stream://%(20000"))
 	require.NoError(t, err)
-	err = b.d.Stop(ctx)
-	require.Error(t, err, "stopping with a call still up says so")
+	require.NoError(t, b.d.Stop(ctx), "hanging up calls at the grace deadline is a normal stop, not a failure")
 	res, err := c.Wait(ctx)
 	require.NoError(t, err)
 	require.NotEqual(t, "NORMAL_CLEARING", res.Cause, "the call was cut at the end of the grace period")
+	require.Equal(t, 1, b.d.CallsCut())
+	require.Contains(t, b.logs.String(), "calls_cut=1", "the stop says how many calls it cut")
+}
+
+// TestStopLetsARunningDialJobFinishWithItsOutcome stops the daemon while a callback's phone
+// rings: the job queue waits for the job within the grace, and the FreeSWITCH connection stays
+// open until it is done, so the attempt ends with what the phone did (busy), not
+// outcome_unknown.
+func TestStopLetsARunningDialJobFinishWithItsOutcome(t *testing.T) {
+	t.Parallel()
+	clock := &gatedClock{Clock: fstest.ScaledClock(50), hold: ringHold, release: make(chan struct{})}
+	dbURL := pgtest.NewDatabase(t)
+	b := setup(t, setupOpts{dbURL: dbURL, grace: time.Minute, clock: clock, yaml: `
+callbacks:
+  dial: "sofia/gateway/carrier/{number}"
+  ring_timeout: 30s
+  default_region: US
+  max_attempts: 1
+`})
+	// The phone rings until the test lets it go on, then it is busy.
+	b.fs.SetEndpoint("sofia/gateway/carrier/*", fstest.Behavior{Outcome: fstest.OutcomeBusy, After: ringHold})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	pool, err := pgxpool.New(ctx, dbURL)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	eventually(t, "database ready", b.d.DatabaseReady)
+
+	resp, err := http.Post("http://"+b.d.HTTPAddr()+"/api/callbacks", "application/json",
+		strings.NewReader(`{"key": "stop-1", "number": "+14155552671"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	eventually(t, "the callback is dialed", func() bool {
+		var n int
+		return pool.QueryRow(ctx, `SELECT count(*) FROM callback_attempt WHERE state = 'dialing'`).Scan(&n) == nil && n == 1
+	})
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- b.d.Stop(ctx) }()
+	// Stop waits for the running job: the phone is still ringing.
+	eventually(t, "stop reaches the job queue", func() bool {
+		return strings.Contains(b.logs.String(), "stopping the job queue")
+	})
+	select {
+	case err := <-stopped:
+		t.Fatalf("Stop returned (%v) while a dial job was running within the grace", err)
+	default:
+	}
+	close(clock.release) // the phone stops ringing: busy
+	require.NoError(t, <-stopped)
+
+	var state, cause, reqState, reason string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT a.state, a.cause, r.state, r.reason FROM callback_attempt a
+		JOIN callback_request r ON r.id = a.request_id`).Scan(&state, &cause, &reqState, &reason))
+	require.Equal(t, "failed", state, "the attempt has its real result")
+	require.Equal(t, "USER_BUSY", cause)
+	require.Equal(t, "failed", reqState)
+	require.NotEqual(t, "outcome_unknown", reason)
+	require.Equal(t, 0, b.d.CallsCut())
+}
+
+// ringHold is how long the test's phone rings: gatedClock holds it until release.
+const ringHold = 4321 * time.Millisecond
+
+// gatedClock is an emulator clock whose timers of exactly hold fire only once release is
+// closed: the test decides when a ringing phone gives its outcome.
+type gatedClock struct {
+	fstest.Clock
+	hold    time.Duration
+	release chan struct{}
+}
+
+func (c *gatedClock) NewTimer(d time.Duration) fstest.Timer {
+	if d != c.hold {
+		return c.Clock.NewTimer(d)
+	}
+	return newGatedTimer(c.release)
+}
+
+func (c *gatedClock) After(d time.Duration) <-chan time.Time {
+	if d != c.hold {
+		return c.Clock.After(d)
+	}
+	return newGatedTimer(c.release).C()
+}
+
+type gatedTimer struct {
+	c    chan time.Time
+	stop chan struct{}
+	once sync.Once
+}
+
+func newGatedTimer(release <-chan struct{}) *gatedTimer {
+	t := &gatedTimer{c: make(chan time.Time, 1), stop: make(chan struct{})}
+	go func() {
+		select {
+		case <-release:
+			t.c <- time.Now()
+		case <-t.stop:
+		}
+	}()
+	return t
+}
+
+func (t *gatedTimer) C() <-chan time.Time { return t.c }
+
+func (t *gatedTimer) Stop() bool {
+	stopped := false
+	t.once.Do(func() { close(t.stop); stopped = true })
+	return stopped
 }
 
 func TestReloadServesAnEditedFlowToNewCallsAndRefusesABrokenOne(t *testing.T) {

@@ -227,35 +227,44 @@ func (d *database) check(ctx context.Context) error {
 	return nil
 }
 
-// shutdown stops River (jobs still running after ctx go back to the queue), flushes the call
-// records and closes the pool.
-func (d *database) shutdown(ctx context.Context) error {
+// stopJobs stops the supervisor and River: jobs running now (a callback being dialed) may
+// finish until graceEnd; those still running then are cancelled and go back to the queue. The
+// FreeSWITCH connections and the pool must still be open: a dial job needs its originate's
+// result and writes it.
+func (d *database) stopJobs(ctx context.Context, graceEnd time.Time) error {
 	if d.stop != nil {
 		d.stop()
 	}
 	d.wg.Wait()
-	var errs []error
-	if d.ready.Load() {
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := d.river.Stop(sctx)
-		cancel()
-		if err != nil {
-			d.log.Warn("jobs still running at shutdown are cancelled; they go back to the queue", "err", err)
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			if err := d.river.StopAndCancel(cctx); err != nil {
-				errs = append(errs, fmt.Errorf("stop the job queue: %w", err))
-			}
-			cancel()
-		}
+	if !d.ready.Load() {
+		return nil
 	}
+	d.log.Info("stopping the job queue: running jobs may finish until the grace period ends", "left", time.Until(graceEnd).Round(time.Millisecond))
+	sctx, cancel := context.WithDeadline(ctx, graceEnd)
+	err := d.river.Stop(sctx)
+	cancel()
+	if err == nil {
+		return nil
+	}
+	d.log.Warn("jobs still running when the grace period ended are cancelled; they go back to the queue", "err", err)
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := d.river.StopAndCancel(cctx); err != nil {
+		return fmt.Errorf("stop the job queue: %w", err)
+	}
+	return nil
+}
+
+// flush stops the offline transcriber and writes the call records still in memory. The pool
+// is closed by the daemon afterwards.
+func (d *database) flush(ctx context.Context) error {
 	if d.offline != nil {
 		d.offline.close()
 	}
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	if err := d.records.Stop(wctx); err != nil {
-		errs = append(errs, err)
+		return fmt.Errorf("flush call records: %w", err)
 	}
-	cancel()
-	d.pool.Close()
-	return errors.Join(errs...)
+	return nil
 }
