@@ -5,13 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/ivrd/ivrd/callback"
-	"github.com/ivrd/ivrd/store"
 )
 
 func init() {
@@ -23,8 +20,7 @@ func init() {
 func runCallbacks(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := flag.NewFlagSet("ivrd callbacks", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	url := fs.String("database", env.getenv("IVRD_DATABASE_URL"), "PostgreSQL URL (default $IVRD_DATABASE_URL)")
-	urlFile := fs.String("database-file", env.getenv("IVRD_DATABASE_URL_FILE"), "file holding the PostgreSQL URL (default $IVRD_DATABASE_URL_FILE)")
+	db := addDatabaseFlags(fs, env)
 	state := fs.String("state", "", "only requests in this state: refused, waiting, dialing, done or failed")
 	number := fs.String("number", "", "only requests for this E.164 number")
 	limit := fs.Int("limit", 50, "show at most this many requests, newest first")
@@ -42,19 +38,9 @@ func runCallbacks(ctx context.Context, env *cmdEnv, args []string) error {
 	default:
 		return fmt.Errorf("--state %q: want refused, waiting, dialing, done or failed", *state)
 	}
-	if *url == "" && *urlFile != "" {
-		b, err := os.ReadFile(*urlFile)
-		if err != nil {
-			return fmt.Errorf("read the database URL: %w", err)
-		}
-		*url = strings.TrimSpace(string(b))
-	}
-	if *url == "" {
-		return errors.New("no database: give --database postgres://USER:PASSWORD@HOST:PORT/DB (or --database-file FILE), or set IVRD_DATABASE_URL")
-	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	pool, err := store.Open(ctx, *url)
+	pool, err := db.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/ivrd/ivrd/store"
@@ -27,8 +25,7 @@ func init() {
 func runMigrate(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := flag.NewFlagSet("ivrd migrate", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	url := fs.String("database", env.getenv("IVRD_DATABASE_URL"), "PostgreSQL URL, postgres://USER:PASSWORD@HOST:PORT/DB (default $IVRD_DATABASE_URL)")
-	urlFile := fs.String("database-file", env.getenv("IVRD_DATABASE_URL_FILE"), "file holding the PostgreSQL URL, keeping the password off the command line (default $IVRD_DATABASE_URL_FILE)")
+	db := addDatabaseFlags(fs, env)
 	timeout := fs.Duration("timeout", 10*time.Minute, "give up after this long")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -39,22 +36,9 @@ func runMigrate(ctx context.Context, env *cmdEnv, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q; usage: ivrd migrate --database URL | --database-file FILE", fs.Args())
 	}
-	if *url == "" && *urlFile != "" {
-		b, err := os.ReadFile(*urlFile)
-		if err != nil {
-			return fmt.Errorf("read the database URL: %w", err)
-		}
-		if *url = strings.TrimSpace(string(b)); *url == "" {
-			return fmt.Errorf("database URL file %s is empty; put postgres://USER:PASSWORD@HOST:PORT/DB in it", *urlFile)
-		}
-	}
-	if *url == "" {
-		return errors.New("no database: give --database postgres://USER:PASSWORD@HOST:PORT/DB (or --database-file FILE), " +
-			"or set IVRD_DATABASE_URL (or IVRD_DATABASE_URL_FILE)")
-	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	pool, err := store.Open(ctx, *url)
+	pool, err := db.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/ivrd/ivrd/recordings"
-	"github.com/ivrd/ivrd/store"
 )
 
 func init() {
@@ -243,7 +242,7 @@ func runQALint(_ context.Context, env *cmdEnv, args []string) error {
 func runQAShow(ctx context.Context, env *cmdEnv, args []string) error {
 	fs := flag.NewFlagSet("ivrd qa show", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	url := fs.String("database", env.getenv("IVRD_DATABASE_URL"), "PostgreSQL URL (default $IVRD_DATABASE_URL)")
+	db := addDatabaseFlags(fs, env)
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := qaParseArgs(fs, args)
 	if err != nil {
@@ -252,12 +251,9 @@ func runQAShow(ctx context.Context, env *cmdEnv, args []string) error {
 	if len(pos) != 1 {
 		return errors.New("give exactly one call id; usage: ivrd qa show CALL --database URL")
 	}
-	if *url == "" {
-		return errors.New("no database: give --database postgres://USER:PASSWORD@HOST:PORT/DB or set IVRD_DATABASE_URL")
-	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	pool, err := store.Open(ctx, *url)
+	pool, err := db.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ivrd/ivrd/ivr"
-	"github.com/ivrd/ivrd/store"
 )
 
 func init() {
@@ -21,7 +20,7 @@ func init() {
 }
 
 func runReportPromotions(ctx context.Context, env *cmdEnv, args []string) error {
-	fs, url, urlFile := callsFlags("ivrd report promotions", env)
+	fs, db := callsFlags("ivrd report promotions", env)
 	since := fs.Duration("since", 30*24*time.Hour, "report callers who waited in this period up to now")
 	days := fs.Int("days", 7, "count a text to the hotline within this many days after the call as a conversion")
 	pos, err := parseInterleaved(fs, args)
@@ -34,13 +33,9 @@ func runReportPromotions(ctx context.Context, env *cmdEnv, args []string) error 
 	if *since <= 0 || *days <= 0 {
 		return errors.New("--since and --days must be more than 0, e.g. --since 168h --days 7")
 	}
-	db, err := callsDatabase(env, *url, *urlFile)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	pool, err := store.Open(ctx, db)
+	pool, err := db.open(ctx)
 	if err != nil {
 		return err
 	}
