@@ -49,7 +49,7 @@ func TestSweepStopsClustersOfKilledBinariesAndSparesLiveOnes(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(live) })
 
-	sweepLeftovers(ctx, []string{base}, leftover.bin, leftover.cred)
+	sweepLeftovers(ctx, []string{base}, leftover.pg)
 
 	left, err := filepath.Glob(filepath.Join(base, dirPrefix+"*"))
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package pgtest
+package store
 
 import (
 	"os"
@@ -18,7 +18,7 @@ func fakeBin(t *testing.T, dir string, progs ...string) string {
 	return dir
 }
 
-func TestFindBinDir(t *testing.T) {
+func TestPostgresBinDirPrefersPATHThenTheNewestVersion(t *testing.T) {
 	root := t.TempDir()
 	onPath := fakeBin(t, filepath.Join(root, "path"), "initdb", "pg_ctl")
 	clientOnly := fakeBin(t, filepath.Join(root, "client"), "pg_ctl") // no initdb: not a server install
@@ -37,14 +37,14 @@ func TestFindBinDir(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := findBinDirIn(tt.path, tt.glob)
+			got, err := postgresBinDirIn(tt.path, tt.glob)
 			require.NoError(t, err)
 			require.Equal(t, tt.want, got)
 		})
 	}
 
 	t.Run("none says what to install", func(t *testing.T) {
-		_, err := findBinDirIn([]string{clientOnly}, filepath.Join(root, "nothing/*/bin"))
+		_, err := postgresBinDirIn([]string{clientOnly}, filepath.Join(root, "nothing/*/bin"))
 		require.ErrorContains(t, err, "apt-get install postgresql")
 	})
 }
