@@ -41,7 +41,8 @@ func Analyze(f *Flow, opts AnalyzeOptions) Diagnostics {
 	if f.Start == nil {
 		return ds
 	}
-	reach := reachable(f)
+	edges := newEdgeTable(f, nil)
+	reach := reachable(f, edges)
 	for _, s := range f.Steps {
 		if !reach[s.Index] {
 			warn(s.Pos, "step %q is never reached: no step leads to it; remove it or add a way to it", s.Name)
@@ -52,10 +53,10 @@ func Analyze(f *Flow, opts AnalyzeOptions) Diagnostics {
 			deadEnds(s, warn)
 		}
 	}
-	stuckSteps := map[*Step]bool{}
-	for _, scc := range stuckLoops(f, reach) {
+	stuckSteps := make([]bool, len(f.Steps))
+	for _, scc := range stuckLoops(f, reach, edges) {
 		for _, x := range scc {
-			stuckSteps[x] = true
+			stuckSteps[x.Index] = true
 		}
 		names := make([]string, len(scc))
 		for i, s := range scc {
@@ -64,19 +65,20 @@ func Analyze(f *Flow, opts AnalyzeOptions) Diagnostics {
 		warn(scc[0].Pos, "steps %s form a loop nothing leads out of: callers go round for ever; add a way out (a menu option or on_fail: to an agent or a goodbye, or count tries with set: and if:)", strings.Join(names, " → "))
 	}
 	for _, cyc := range silentLoops(f, reach) {
-		if stuckSteps[cyc[0]] {
+		if stuckSteps[cyc[0].Index] {
 			continue // already reported as a loop nothing leads out of
 		}
 		warn(cyc[0].Pos, "a caller who presses nothing goes round %s for ever; let the last failed try lead out (on_fail: to an agent or a goodbye)", pathNames(append(cyc, cyc[0])))
 	}
 	if hasPerson(f) {
+		seen := make([]int32, len(f.Steps)) // menu index + 1 where a search last passed
 		for _, s := range f.Steps {
-			if reach[s.Index] && s.Kind == KindMenu && !menuReachesPerson(s) {
+			if reach[s.Index] && s.Kind == KindMenu && !menuReachesPerson(s, edges, seen) {
 				warn(s.Pos, "menu %q offers no way to a person: add an option (0 by convention) that leads to a queue, a transfer or a callback", s.Name)
 			}
 		}
 	}
-	paths := PersonPaths(f)
+	paths := personPaths(f, edges)
 	for _, pp := range paths {
 		what := "a transfer"
 		if pp.Step.Kind == KindQueue {
@@ -126,15 +128,51 @@ func fmtDur(d time.Duration) string {
 	return fmt.Sprintf("%dm%02ds", m, s)
 }
 
+// edgeTable holds the edges of every step of a flow in one slice, so that analysis passes
+// do not build them again for each visit.
+type edgeTable struct {
+	start []int32 // the edges of step i are all[start[i]:start[i+1]]
+	all   []Edge
+}
+
+// newEdgeTable lists the edges of f's steps; keep, when not nil, chooses which to list.
+func newEdgeTable(f *Flow, keep func(*Step, Edge) bool) *edgeTable {
+	n := 0
+	for _, s := range f.Steps {
+		n += s.edgeCap()
+	}
+	t := &edgeTable{start: make([]int32, len(f.Steps)+1), all: make([]Edge, 0, n)}
+	for i, s := range f.Steps {
+		from := len(t.all)
+		t.all = s.appendEdges(t.all)
+		if keep != nil {
+			kept := t.all[:from]
+			for _, e := range t.all[from:] {
+				if keep(s, e) {
+					kept = append(kept, e)
+				}
+			}
+			t.all = kept
+		}
+		t.start[i+1] = int32(len(t.all))
+	}
+	return t
+}
+
+// of returns the edges of s.
+func (t *edgeTable) of(s *Step) []Edge {
+	return t.all[t.start[s.Index]:t.start[s.Index+1]:t.start[s.Index+1]]
+}
+
 // reachable marks the steps reachable from Start.
-func reachable(f *Flow) []bool {
+func reachable(f *Flow, edges *edgeTable) []bool {
 	seen := make([]bool, len(f.Steps))
 	stack := []*Step{f.Start}
 	seen[f.Start.Index] = true
 	for len(stack) > 0 {
 		s := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		for _, e := range s.Edges() {
+		for _, e := range edges.of(s) {
 			if !seen[e.To.Index] {
 				seen[e.To.Index] = true
 				stack = append(stack, e.To)
@@ -179,7 +217,7 @@ func deadEnds(s *Step, warn func(Pos, string, ...any)) {
 
 // stuckLoops returns the strongly connected groups of reachable steps that contain a cycle
 // and have no edge leading out of them and no step that ends the call.
-func stuckLoops(f *Flow, reach []bool) [][]*Step {
+func stuckLoops(f *Flow, reach []bool, edges *edgeTable) [][]*Step {
 	n := len(f.Steps)
 	index := make([]int, n)
 	low := make([]int, n)
@@ -189,6 +227,8 @@ func stuckLoops(f *Flow, reach []bool) [][]*Step {
 	}
 	var stack []*Step
 	var out [][]*Step
+	inComp := make([]int32, n) // number of the component a step was last put in, from 1
+	comps := int32(0)
 	next := 0
 	// Iterative Tarjan, so 2,000-step flows cannot overflow the goroutine stack.
 	type frame struct {
@@ -200,7 +240,7 @@ func stuckLoops(f *Flow, reach []bool) [][]*Step {
 		if !reach[root.Index] || index[root.Index] >= 0 {
 			continue
 		}
-		work := []frame{{s: root, edges: root.Edges()}}
+		work := []frame{{s: root, edges: edges.of(root)}}
 		index[root.Index], low[root.Index] = next, next
 		next++
 		stack = append(stack, root)
@@ -215,7 +255,7 @@ func stuckLoops(f *Flow, reach []bool) [][]*Step {
 					next++
 					stack = append(stack, to)
 					on[to.Index] = true
-					work = append(work, frame{s: to, edges: to.Edges()})
+					work = append(work, frame{s: to, edges: edges.of(to)})
 				} else if on[to.Index] {
 					low[fr.s.Index] = min(low[fr.s.Index], index[to.Index])
 				}
@@ -240,7 +280,8 @@ func stuckLoops(f *Flow, reach []bool) [][]*Step {
 					break
 				}
 			}
-			if stuck(comp) {
+			comps++
+			if stuck(comp, edges, inComp, comps) {
 				// report in file order
 				for i, j := 0, len(comp)-1; i < j; i, j = i+1, j-1 {
 					comp[i], comp[j] = comp[j], comp[i]
@@ -252,10 +293,11 @@ func stuckLoops(f *Flow, reach []bool) [][]*Step {
 	return out
 }
 
-func stuck(comp []*Step) bool {
-	in := map[*Step]bool{}
+// stuck reports whether comp is a loop nothing leads out of; inComp marks with id the steps
+// of comp.
+func stuck(comp []*Step, edges *edgeTable, inComp []int32, id int32) bool {
 	for _, s := range comp {
-		in[s] = true
+		inComp[s.Index] = id
 	}
 	cycle := len(comp) > 1
 	for _, s := range comp {
@@ -263,8 +305,8 @@ func stuck(comp []*Step) bool {
 		case KindHangup, KindTransfer, KindQueue, KindReturn:
 			return false
 		}
-		for _, e := range s.Edges() {
-			if !in[e.To] {
+		for _, e := range edges.of(s) {
+			if inComp[e.To.Index] != id {
 				return false
 			}
 			if e.To == s {
@@ -353,8 +395,13 @@ func PersonPaths(f *Flow) []PersonPath {
 	if f.Start == nil {
 		return nil
 	}
+	return personPaths(f, newEdgeTable(f, nil))
+}
+
+// personPaths is PersonPaths with the flow's edges already listed.
+func personPaths(f *Flow, edges *edgeTable) []PersonPath {
 	n := len(f.Steps)
-	dist, prev, seen := longestPaths(f, personEdges, 0)
+	dist, prev, seen := longestPaths(f, personEdges(f, edges), 0)
 	var out []PersonPath
 	for _, s := range f.Steps {
 		if !seen[s.Index] || s.Kind != KindQueue && s.Kind != KindTransfer {
@@ -382,29 +429,32 @@ const maxSubflowCost = 4
 // to get there without going round a loop. Depth-first order from Start; edges to a step
 // still on the DFS stack are back edges (loops) and are left out, which leaves a DAG whose
 // longest paths are computed in reverse post-order.
-func longestPaths(f *Flow, edges func(*Step) []Edge, depth int) (dist []time.Duration, prev []*Step, seen []bool) {
+func longestPaths(f *Flow, edges *edgeTable, depth int) (dist []time.Duration, prev []*Step, seen []bool) {
 	n := len(f.Steps)
 	state := make([]uint8, n) // 0 new, 1 on stack, 2 done
-	var post []*Step
-	back := map[[2]int]bool{}
+	post := make([]*Step, 0, n)
+	back := make([]bool, len(edges.all)) // by position in edges.all
 	type frame struct {
-		s     *Step
-		edges []Edge
-		i     int
+		s    *Step
+		i, j int32 // next edge, end of the step's edges in edges.all
 	}
-	work := []frame{{s: f.Start, edges: edges(f.Start)}}
+	push := func(work []frame, s *Step) []frame {
+		return append(work, frame{s: s, i: edges.start[s.Index], j: edges.start[s.Index+1]})
+	}
+	work := push(make([]frame, 0, 64), f.Start)
 	state[f.Start.Index] = 1
 	for len(work) > 0 {
 		fr := &work[len(work)-1]
-		if fr.i < len(fr.edges) {
-			to := fr.edges[fr.i].To
+		if fr.i < fr.j {
+			k := fr.i
+			to := edges.all[k].To
 			fr.i++
 			switch state[to.Index] {
 			case 0:
 				state[to.Index] = 1
-				work = append(work, frame{s: to, edges: edges(to)})
+				work = push(work, to)
 			case 1:
-				back[[2]int{fr.s.Index, to.Index}] = true
+				back[k] = true
 			}
 			continue
 		}
@@ -421,10 +471,11 @@ func longestPaths(f *Flow, edges func(*Step) []Edge, depth int) (dist []time.Dur
 		if !seen[s.Index] {
 			continue
 		}
-		for _, e := range edges(s) {
-			if back[[2]int{s.Index, e.To.Index}] {
+		for k := edges.start[s.Index]; k < edges.start[s.Index+1]; k++ {
+			if back[k] {
 				continue
 			}
+			e := edges.all[k]
 			d := dist[s.Index] + stepCost(s, e.Label, depth)
 			if !seen[e.To.Index] || d > dist[e.To.Index] {
 				dist[e.To.Index], prev[e.To.Index], seen[e.To.Index] = d, s, true
@@ -439,7 +490,7 @@ func subflowCost(f *Flow, depth int) time.Duration {
 	if f == nil || f.Start == nil || depth >= maxSubflowCost {
 		return 0
 	}
-	dist, _, seen := longestPaths(f, (*Step).Edges, depth+1)
+	dist, _, seen := longestPaths(f, newEdgeTable(f, nil), depth+1)
 	var worst time.Duration
 	for _, s := range f.Steps {
 		if s.Kind == KindReturn && seen[s.Index] {
@@ -452,18 +503,17 @@ func subflowCost(f *Flow, depth int) time.Duration {
 // personEdges are the edges followed when looking for the way to a person: none out of a
 // queue or transfer that was answered (the caller has reached a person there), except the
 // failure branches.
-func personEdges(s *Step) []Edge {
-	es := s.Edges()
-	if s.Kind != KindQueue && s.Kind != KindTransfer {
-		return es
+func personEdges(f *Flow, edges *edgeTable) *edgeTable {
+	person := false
+	for _, s := range f.Steps {
+		person = person || s.Kind == KindQueue || s.Kind == KindTransfer
 	}
-	out := es[:0:0]
-	for _, e := range es {
-		if e.Label == "on_fail" || e.Label == "on_timeout" {
-			out = append(out, e)
-		}
+	if !person {
+		return edges
 	}
-	return out
+	return newEdgeTable(f, func(s *Step, e Edge) bool {
+		return s.Kind != KindQueue && s.Kind != KindTransfer || e.Label == "on_fail" || e.Label == "on_timeout"
+	})
 }
 
 // hasPerson reports whether the flow has any way to a person at all.
@@ -479,26 +529,29 @@ func hasPerson(f *Flow) bool {
 
 // menuReachesPerson reports whether one of the menu's choices leads to a queue, transfer or
 // callback without the caller having to go through another menu or input.
-func menuReachesPerson(m *Step) bool {
-	seen := map[*Step]bool{m: true}
-	var stack []*Step
-	for _, e := range m.Edges() {
+// seen is scratch space of one int32 per step, shared by the calls for one flow.
+func menuReachesPerson(m *Step, edges *edgeTable, seen []int32) bool {
+	mark := int32(m.Index) + 1
+	seen[m.Index] = mark
+	var buf [16]*Step
+	stack := buf[:0]
+	for _, e := range edges.of(m) {
 		stack = append(stack, e.To)
 	}
 	for len(stack) > 0 {
 		s := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if seen[s] {
+		if seen[s.Index] == mark {
 			continue
 		}
-		seen[s] = true
+		seen[s.Index] = mark
 		switch s.Kind {
 		case KindQueue, KindTransfer, KindCallback:
 			return true
 		case KindMenu, KindInput, KindLanguage:
 			continue
 		}
-		for _, e := range s.Edges() {
+		for _, e := range edges.of(s) {
 			stack = append(stack, e.To)
 		}
 	}
@@ -529,14 +582,15 @@ func silentNext(s *Step) (*Step, bool) {
 func silentLoops(f *Flow, reach []bool) [][]*Step {
 	var out [][]*Step
 	done := make([]bool, len(f.Steps))
+	onPath := make([]int32, len(f.Steps)) // place on the current path + 1; 0 when not on it
+	var path []*Step
 	for _, s := range f.Steps {
 		if !reach[s.Index] || done[s.Index] {
 			continue
 		}
-		onPath := map[*Step]int{}
-		var path []*Step
+		path = path[:0]
 		for x, ok := s, true; ok; x, ok = silentNext(x) {
-			if i, seen := onPath[x]; seen {
+			if i := int(onPath[x.Index]) - 1; i >= 0 {
 				cyc := append([]*Step(nil), path[i:]...)
 				first := 0
 				for j, c := range cyc {
@@ -550,11 +604,12 @@ func silentLoops(f *Flow, reach []bool) [][]*Step {
 			if done[x.Index] {
 				break
 			}
-			onPath[x] = len(path)
 			path = append(path, x)
+			onPath[x.Index] = int32(len(path))
 		}
 		for _, x := range path {
 			done[x.Index] = true
+			onPath[x.Index] = 0
 		}
 	}
 	return out

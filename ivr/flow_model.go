@@ -481,6 +481,11 @@ type Edge struct {
 
 // Edges lists every way out of the step, in a stable order, nil targets left out.
 func (s *Step) Edges() []Edge {
+	return s.appendEdges(make([]Edge, 0, s.edgeCap()))
+}
+
+// edgeCap is how many edges a step has at most.
+func (s *Step) edgeCap() int {
 	n := 2
 	switch s.Kind {
 	case KindMenu:
@@ -492,7 +497,11 @@ func (s *Step) Edges() []Edge {
 			n += len(s.Queue.Hold.Keys)
 		}
 	}
-	out := make([]Edge, 0, n)
+	return n
+}
+
+// appendEdges appends the step's edges (as Edges lists them) to out.
+func (s *Step) appendEdges(out []Edge) []Edge {
 	add := func(label string, to *Step) {
 		if to != nil {
 			out = append(out, Edge{Label: label, To: to})
