@@ -167,7 +167,7 @@ func Call(ctx context.Context, o Options) (Result, error) {
 	if o.RecordPath != "" {
 		f, err := os.Create(o.RecordPath)
 		if err != nil {
-			return Result{}, fmt.Errorf("recording: %w", err)
+			return Result{}, fmt.Errorf("recording: %w (give --record a file in a folder you can write)", err)
 		}
 		rec = newWavRecorder(f)
 		defer rec.close()
@@ -196,7 +196,7 @@ func Call(ctx context.Context, o Options) (Result, error) {
 		if err := dg.ServeBackground(sctx, func(d *diago.DialogServerSession) {
 			_ = d.Respond(sip.StatusForbidden, "ivrd call does not take calls", nil)
 		}); err != nil {
-			return Result{}, fmt.Errorf("listen for SIP on %s:%d: %w", bind, o.BindPort, err)
+			return Result{}, fmt.Errorf("listen for SIP on %s:%d: %w (give another --port, or none for an ephemeral one)", bind, o.BindPort, err)
 		}
 	}
 
@@ -243,7 +243,7 @@ func failed(ctx, ictx context.Context, o Options, err error) (Result, error) {
 	if ctx.Err() != nil {
 		return Result{Cause: "ORIGINATOR_CANCEL", CauseCode: 487}, ctx.Err()
 	}
-	return Result{}, fmt.Errorf("call %s: %w", o.URI, err)
+	return Result{}, fmt.Errorf("call %s: %w (check that the URI's host and port run a SIP server, and its transport)", o.URI, err)
 }
 
 // talk runs the answered call: silence out, recording in, the digit script, then the hangup.
@@ -356,10 +356,10 @@ script:
 	if rec != nil {
 		res.HeardBytes = rec.bytes
 		if err := rec.close(); err != nil {
-			return res, fmt.Errorf("recording: %w", err)
+			return res, fmt.Errorf("recording: %w (the call took place; the file %s may be incomplete)", err, o.RecordPath)
 		}
 		if recErr != nil && !errors.Is(recErr, io.EOF) {
-			return res, fmt.Errorf("recording: %w", recErr)
+			return res, fmt.Errorf("recording: %w (the call took place; the file %s may be incomplete)", recErr, o.RecordPath)
 		}
 	}
 	if ctx.Err() != nil {

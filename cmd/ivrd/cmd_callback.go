@@ -63,7 +63,7 @@ func runCallbacks(ctx context.Context, env *cmdEnv, args []string) error {
 		var eta *time.Time
 		var num, src, st, reason, attempts string
 		if err := rows.Scan(&id, &created, &num, &src, &st, &reason, &eta, &attempts); err != nil {
-			return fmt.Errorf("list callbacks: %w", err)
+			return fmt.Errorf("list callbacks (is the database migrated by this ivrd version? ivrd migrate): %w", err)
 		}
 		etaText := "-"
 		if eta != nil {
@@ -74,7 +74,7 @@ func runCallbacks(ctx context.Context, env *cmdEnv, args []string) error {
 		n++
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("list callbacks: %w", err)
+		return fmt.Errorf("list callbacks: %w (is the database reachable? try again)", err)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

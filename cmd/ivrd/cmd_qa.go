@@ -149,7 +149,7 @@ func runQARun(ctx context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	if len(files) == 0 {
-		return fmt.Errorf("no .wav files in %s", pos[0])
+		return fmt.Errorf("no .wav files in %s; give the folder that holds the recordings (recordings.dir of the config)", pos[0])
 	}
 	tr, release, err := qaTranscriber(env, &f, *workers)
 	if err != nil {
@@ -197,7 +197,7 @@ func progressBar(w io.Writer, done, total int, start time.Time) {
 func wavFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("read recordings folder: %w", err)
+		return nil, fmt.Errorf("read recordings folder: %w; give an existing folder: ivrd qa run DIR --rules qa.yaml", err)
 	}
 	var files []string
 	for _, e := range entries {
@@ -260,6 +260,9 @@ func runQAShow(ctx context.Context, env *cmdEnv, args []string) error {
 	defer pool.Close()
 	st := recordings.NewStore(pool)
 	score, err := st.ScoreByCall(ctx, pos[0])
+	if errors.Is(err, recordings.ErrNotFound) {
+		return fmt.Errorf("%w; check the call id (ivrd calls list shows recent calls; only recorded calls are scored)", err)
+	}
 	if err != nil {
 		return err
 	}

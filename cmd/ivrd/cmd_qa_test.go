@@ -139,4 +139,5 @@ func TestQAShowPrintsTheStoredScore(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, `call "call-8"`)
 	require.Contains(t, errOut, "not found")
+	require.Contains(t, errOut, "ivrd calls list shows recent calls")
 }

@@ -56,7 +56,7 @@ func queueRequest(ctx context.Context, method, u string, out any) error {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u, nil)
 	if err != nil {
-		return fmt.Errorf("queue api: %w", err)
+		return fmt.Errorf("queue api: %w (give --url as http://HOST:PORT of the running ivrd)", err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -65,7 +65,7 @@ func queueRequest(ctx context.Context, method, u string, out any) error {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
-		return fmt.Errorf("queue api: read the reply: %w", err)
+		return fmt.Errorf("queue api: read the reply: %w (is ivrd still running? try again)", err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
@@ -74,7 +74,8 @@ func queueRequest(ctx context.Context, method, u string, out any) error {
 		if json.Unmarshal(body, &e) == nil && e.Error != "" {
 			return errors.New(e.Error)
 		}
-		return fmt.Errorf("queue api: %s: %s", resp.Status, bytes.TrimSpace(body))
+		return fmt.Errorf("queue api: %s: %s (is --url %s the running ivrd's HTTP address? ivrd queue status lists its queues)",
+			resp.Status, bytes.TrimSpace(body), u)
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return fmt.Errorf("queue api: the reply is not the queue figures (is %s ivrd?): %w", u, err)

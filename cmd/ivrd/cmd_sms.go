@@ -47,7 +47,7 @@ func runSMSKannelConf(_ context.Context, env *cmdEnv, args []string) error {
 
 func runSMSSegments(_ context.Context, env *cmdEnv, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: ivrd sms segments TEXT...")
+		return errors.New("give the text to measure; usage: ivrd sms segments TEXT...")
 	}
 	text := strings.Join(args, " ")
 	info := sms.Segments(text)
