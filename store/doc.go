@@ -26,4 +26,8 @@
 //
 // Tests get a real throwaway PostgreSQL from the sibling package store/pgtest:
 // pgtest.NewPool(t, sms.Migrations) is a pool on a database of the test's own, migrated.
+//
+// LocalServer is a PostgreSQL cluster ivrd runs itself (ivrd demo without a database URL).
+// It and store/pgtest's throwaway clusters both run initdb and pg_ctl through
+// PostgresPrograms, as user postgres when ivrd runs as root.
 package store
