@@ -232,6 +232,15 @@ func (s *Service) dial(ctx context.Context, id int64, n int) error {
 	octx, cancel := context.WithTimeout(ctx, s.cfg.RingTimeout+30*time.Second)
 	got, oerr := client.Originate(octx, req)
 	cancel()
+	if oerr != nil && ctx.Err() != nil {
+		// The job was cancelled (ivrd stopping after its grace hands running jobs back): the
+		// phone may still be ringing, so nothing is known yet. The attempt stays dialing and
+		// the job's next run reconciles it (never dialed again).
+		if agentUUID != "" {
+			_ = client.Hangup(context.WithoutCancel(ctx), agentUUID, esl.CauseOriginatorCancel)
+		}
+		return fmt.Errorf("callback %d attempt %d: handed back while dialing (left to reconcile): %w", id, n, oerr)
+	}
 	if oerr == nil && agentUUID != "" {
 		if _, err := client.API(ctx, "uuid_bridge "+agentUUID+" "+got); err != nil {
 			s.log.Warn("callback answered but the agent bridge failed", "id", id, "err", err)

@@ -77,7 +77,10 @@ func runServe(ctx context.Context, env *cmdEnv, args []string) error {
 }
 
 // serveUntilDone reloads flows on each value from hup and stops d when ctx ends (SIGTERM,
-// Ctrl-C), letting calls finish for grace.
+// Ctrl-C), letting calls finish for grace. A stop that completed is nil (exit status 0) even
+// when calls still running at the grace deadline were hung up: that is what a drain does, and
+// the daemon logs a warning with how many (daemon.Daemon.CallsCut). Only a real failure
+// (records not flushed, the job queue not stopped, ...) is an error, so exits non-zero.
 func serveUntilDone(ctx context.Context, d *daemon.Daemon, hup <-chan os.Signal, grace time.Duration, log *slog.Logger) error {
 	for {
 		select {
