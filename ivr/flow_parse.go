@@ -41,7 +41,9 @@ type stepFix struct {
 	pos  Pos
 	dst  **Step
 	what string // "on_fail"
-	in   string // `step "main"` ("" for top-level keys)
+	// option, when not "", is the key of a menu or hold option: what is then "<what> option <option>".
+	option string
+	in     string // `step "main"` ("" for top-level keys)
 }
 
 type exprUse struct {
@@ -472,6 +474,9 @@ func (p *flowParser) resolveFixups() {
 		s := p.f.ByName[fx.name]
 		if s == nil {
 			what := fx.what
+			if fx.option != "" {
+				what += " option " + fx.option
+			}
 			if fx.in != "" {
 				what += " of " + fx.in
 			}

@@ -123,7 +123,7 @@ func contains(list []string, s string) bool {
 // kindObj reads the value of the kind key in long form (a mapping with spec.fields), short
 // form (a scalar filling spec.scalarKey) or empty form.
 func (p *flowParser) kindObj(s *Step, spec *kindSpec, ke *entry) *obj {
-	what := fmt.Sprintf("%s in step %q", spec.kind, s.Name)
+	what := string(spec.kind) + " in step " + strconv.Quote(s.Name)
 	v := ke.val
 	_, isMap := v.(*ast.MappingNode)
 	if _, ok := v.(*ast.MappingValueNode); ok {
@@ -226,7 +226,7 @@ func shortHelp(spec *kindSpec) string {
 }
 
 func (p *flowParser) parseKind(s *Step, spec *kindSpec, k, step *obj, ke *entry) {
-	in := fmt.Sprintf("step %q", s.Name)
+	in := "step " + strconv.Quote(s.Name)
 	switch spec.kind {
 	case KindPlay:
 		s.Play = &PlayStep{}
@@ -406,7 +406,7 @@ func (p *flowParser) digitSteps(e *entry, what, in string) []DigitChoice {
 			p.errorf(d.vpos(&p.nodeReader), "%s option %s in %s must name a step, not %s", what, d.key, in, p.describe(d.val))
 			continue
 		}
-		p.fixups = append(p.fixups, stepFix{name: name, pos: d.vpos(&p.nodeReader), dst: &out[i].Step, what: what + " option " + d.key, in: in})
+		p.fixups = append(p.fixups, stepFix{name: name, pos: d.vpos(&p.nodeReader), dst: &out[i].Step, what: what, option: d.key, in: in})
 	}
 	p.checkPrefixes(out, what+" key", in)
 	return out
@@ -570,7 +570,7 @@ func (p *flowParser) assignments(e *entry, in string, define bool) []Assignment 
 		var t *expr.Template
 		switch v := a.val.(type) {
 		case *ast.StringNode, *ast.LiteralNode:
-			t = p.parseTemplate(a.raw, fmt.Sprintf("value of %s in %s", a.key, in))
+			t = p.parseTemplate(a.raw, "value of "+a.key+" in "+in)
 		case nil, *ast.NullNode:
 			t = expr.MustParseTemplate("{{null}}")
 		default:

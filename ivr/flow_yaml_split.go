@@ -115,24 +115,6 @@ func parseSplit(data []byte) (*ast.File, bool) {
 	rest = append(rest, data[:bodyFrom]...)
 	rest = append(rest, bytes.Repeat([]byte{'\n'}, bodyEnd-stepsAt-1)...)
 	rest = append(rest, data[bodyTo:]...)
-	file, err := parser.ParseBytes(rest, 0, parser.AllowDuplicateMapKey())
-	if err != nil || len(file.Docs) != 1 {
-		return nil, false
-	}
-	top, ok := file.Docs[0].Body.(*ast.MappingNode)
-	if !ok {
-		return nil, false
-	}
-	var stepsValue *ast.MappingValueNode
-	for _, mv := range top.Values {
-		if k, ok := mv.Key.(*ast.StringNode); ok && k.Value == "steps" {
-			stepsValue = mv
-		}
-	}
-	if stepsValue == nil || !isNull(stepsValue.Value) {
-		return nil, false
-	}
-
 	// Steps are parsed in groups of splitGroup (small enough that the quadratic cost does
 	// not show, big enough that setting up the parser does not either), the groups side by
 	// side on the machine's cores.
@@ -183,7 +165,12 @@ func parseSplit(data []byte) (*ast.File, bool) {
 			}
 		})
 	}
+	// The rest of the file is parsed on this goroutine while the workers parse the steps.
+	file, stepsValue := parseRest(rest)
 	wg.Wait()
+	if stepsValue == nil {
+		return nil, false
+	}
 	values := make([]*ast.MappingValueNode, 0, len(starts))
 	for _, g := range groups {
 		if !g.ok {
@@ -193,4 +180,27 @@ func parseSplit(data []byte) (*ast.File, bool) {
 	}
 	stepsValue.Value = ast.Mapping(values[0].GetToken(), false, values...)
 	return file, true
+}
+
+// parseRest parses the file without the body of steps: and returns it with its steps: entry;
+// steps is nil when the file is not a one-document mapping with an empty steps: key.
+func parseRest(rest []byte) (file *ast.File, steps *ast.MappingValueNode) {
+	file, err := parser.ParseBytes(rest, 0, parser.AllowDuplicateMapKey())
+	if err != nil || len(file.Docs) != 1 {
+		return nil, nil
+	}
+	top, ok := file.Docs[0].Body.(*ast.MappingNode)
+	if !ok {
+		return nil, nil
+	}
+	var stepsValue *ast.MappingValueNode
+	for _, mv := range top.Values {
+		if k, ok := mv.Key.(*ast.StringNode); ok && k.Value == "steps" {
+			stepsValue = mv
+		}
+	}
+	if stepsValue == nil || !isNull(stepsValue.Value) {
+		return nil, nil
+	}
+	return file, stepsValue
 }
