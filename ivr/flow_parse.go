@@ -57,8 +57,35 @@ type callUse struct {
 	pos  Pos
 }
 
-var stepNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
-var varNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var stepNameRE = namePattern{re: regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`), dash: true}
+var varNameRE = namePattern{re: regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)}
+
+// namePattern is a rule for names: a letter or _, then letters, digits, _ (and - when dash).
+// The regexp is what the JSON schema publishes; MatchString checks the same by hand, as a
+// big flow has thousands of names.
+type namePattern struct {
+	re   *regexp.Regexp
+	dash bool
+}
+
+func (n namePattern) String() string { return n.re.String() }
+
+// MatchString reports whether s follows the rule (as n.re.MatchString(s) would).
+func (n namePattern) MatchString(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '_':
+		case i > 0 && ('0' <= c && c <= '9' || n.dash && c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // parseFlowData parses one flow file. file is the name used in diagnostics; fsys/dir locate
 // sound files; osDir is the same folder on disk ("" when not on disk).

@@ -483,3 +483,13 @@ steps:
 	require.Equal(t, 3*time.Second, m.Timeout)
 	require.Equal(t, f.Prompts["pick"].ByLang["en"], f.Prompts["pick"].ByLang["zh"])
 }
+
+func TestNamePatternMatchesItsRegexp(t *testing.T) {
+	t.Parallel()
+	names := []string{"", "a", "_", "-", "0", "a0", "0a", "a-b", "-a", "a_b", "A_Z-9", "a b", "a.b", "é", "aé", "a\n", "\na", "a$", "main", "vars.n", "x-1", "_-_"}
+	for _, np := range []namePattern{stepNameRE, varNameRE} {
+		for _, n := range names {
+			require.Equal(t, np.re.MatchString(n), np.MatchString(n), "pattern %s, name %q", np, n)
+		}
+	}
+}
