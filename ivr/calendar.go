@@ -353,7 +353,7 @@ func (c *Calendar) parseHolidays(r *nodeReader, e *entry) {
 				continue
 			}
 			dateText, _ = ho.text("date")
-			if de := ho.byKey["date"]; de != nil {
+			if de := ho.lookup("date"); de != nil {
 				pos = de.vpos(r)
 			}
 			h.Name, _ = ho.text("name")

@@ -233,7 +233,7 @@ func (p *flowParser) bug(o *obj) {
 		return
 	}
 	for _, k := range o.unused() {
-		p.errorf(o.byKey[k].kpos, "ivrd bug: key %q of %s was accepted but not used; please report it", k, o.what)
+		p.errorf(o.lookup(k).kpos, "ivrd bug: key %q of %s was accepted but not used; please report it", k, o.what)
 	}
 }
 

@@ -65,7 +65,7 @@ func (p *flowParser) audio(n ast.Node, what string, inPrompt bool) []Audio {
 		lang, le := o.text("lang")
 		kinds := 0
 		for _, k := range []string{"say", "silence", "prompt", "file"} {
-			if o.byKey[k] != nil {
+			if o.lookup(k) != nil {
 				kinds++
 			}
 		}
@@ -79,7 +79,7 @@ func (p *flowParser) audio(n ast.Node, what string, inPrompt bool) []Audio {
 			return nil
 		}
 		if le != nil {
-			if o.byKey["say"] == nil && o.byKey["prompt"] == nil {
+			if o.lookup("say") == nil && o.lookup("prompt") == nil {
 				p.errorf(le.kpos, "%s: lang: goes with say: or prompt: only", what)
 			} else if !p.hasLang(lang) {
 				p.errorf(le.vpos(&p.nodeReader), "%s: language %q is not in languages (%s)%s", what, lang, strings.Join(p.f.Languages, ", "), didYouMean(lang, p.f.Languages))

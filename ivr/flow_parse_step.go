@@ -45,7 +45,7 @@ func (p *flowParser) parseStep(s *Step, se *entry) {
 	}
 	s.Kind = spec.kind
 	allowed := stepKeys[spec.kind]
-	step := &obj{r: &p.nodeReader, what: "step " + strconv.Quote(s.Name), pos: s.Pos, byKey: make(map[string]*entry, len(pairs))}
+	step := &obj{r: &p.nodeReader, what: "step " + strconv.Quote(s.Name), pos: s.Pos, byKey: make([]keyed, 0, len(pairs))}
 	for _, e := range pairs {
 		if e == kindEntry || Kind(e.key) != "" && kindSpecByKind[Kind(e.key)] != nil {
 			continue
@@ -61,11 +61,11 @@ func (p *flowParser) parseStep(s *Step, se *entry) {
 			}
 			continue
 		}
-		step.byKey[e.key] = e
+		step.byKey = append(step.byKey, keyed{e.key, e})
 		step.entries = append(step.entries, e)
 	}
 	for _, f := range spec.stepFields {
-		if f.req && step.byKey[f.key] == nil {
+		if f.req && step.lookup(f.key) == nil {
 			p.errorf(s.Pos, "step %q with %s: needs %s: (%s)", s.Name, spec.kind, f.key, f.doc)
 		}
 	}
@@ -132,7 +132,7 @@ func (p *flowParser) kindObj(s *Step, spec *kindSpec, ke *entry) *obj {
 	// Kinds whose value is itself a mapping or list of their own.
 	switch spec.kind {
 	case KindSet, KindSwitch:
-		return &obj{r: &p.nodeReader, what: what, pos: ke.kpos, byKey: map[string]*entry{"": ke}, entries: []*entry{ke}}
+		return &obj{r: &p.nodeReader, what: what, pos: ke.kpos, byKey: []keyed{{"", ke}}, entries: []*entry{ke}}
 	case KindPlay:
 		if isMap && !p.hasKey(v, "audio", "barge_in") {
 			isMap = false // {say: ...} is an audio item
@@ -147,7 +147,7 @@ func (p *flowParser) kindObj(s *Step, spec *kindSpec, ke *entry) *obj {
 	}
 	if isNull(v) {
 		if spec.nullOK {
-			return &obj{r: &p.nodeReader, what: what, pos: ke.kpos, byKey: map[string]*entry{}}
+			return &obj{r: &p.nodeReader, what: what, pos: ke.kpos}
 		}
 		p.errorf(ke.kpos, "%s: is empty in step %q: %s", spec.kind, s.Name, shortHelp(spec))
 		return nil
@@ -159,11 +159,11 @@ func (p *flowParser) kindObj(s *Step, spec *kindSpec, ke *entry) *obj {
 			return nil
 		}
 		e := &entry{key: spec.scalarKey, kpos: ke.kpos, kn: ke.kn, val: v, raw: ke.raw}
-		return &obj{r: &p.nodeReader, what: what, pos: ke.kpos, byKey: map[string]*entry{spec.scalarKey: e}, entries: []*entry{e}}
+		return &obj{r: &p.nodeReader, what: what, pos: ke.kpos, byKey: []keyed{{spec.scalarKey, e}}, entries: []*entry{e}}
 	}
 	if spec.nullOK && spec.fields == nil {
 		if b, ok := p.boolOf(v); ok && b {
-			return &obj{r: &p.nodeReader, what: what, pos: ke.kpos, byKey: map[string]*entry{}}
+			return &obj{r: &p.nodeReader, what: what, pos: ke.kpos}
 		}
 	}
 	p.errorf(ke.vpos(&p.nodeReader), "%s in step %q must be %s, not %s", spec.kind, s.Name, shortHelp(spec), p.describe(v))
@@ -302,8 +302,8 @@ func (p *flowParser) parseKind(s *Step, spec *kindSpec, k, step *obj, ke *entry)
 		}
 		q.MaxWait = k.duration("max_wait", 0)
 		p.stepRef(k, "on_timeout", &q.OnTimeout, "on_timeout", in)
-		if k.byKey["on_timeout"] != nil && q.MaxWait == 0 {
-			p.errorf(k.byKey["on_timeout"].kpos, "on_timeout needs max_wait: (how long to wait before giving up)")
+		if ot := k.lookup("on_timeout"); ot != nil && q.MaxWait == 0 {
+			p.errorf(ot.kpos, "on_timeout needs max_wait: (how long to wait before giving up)")
 		}
 		s.Queue = q
 	case KindTransfer:

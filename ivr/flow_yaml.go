@@ -256,7 +256,7 @@ type obj struct {
 	what    string
 	pos     Pos
 	entries []*entry
-	byKey   map[string]*entry
+	byKey   []keyed // the accepted entries, by the key they are read with
 }
 
 // object reads n as a mapping with the allowed fields. Unknown keys are errors with a "did
@@ -272,7 +272,7 @@ func (r *nodeReader) objectAt(n ast.Node, what string, at Pos, fields ...[]field
 		r.errorf(r.pos(n), "%s must be a mapping (key: value lines), not %s", what, r.describe(n))
 		return nil, false
 	}
-	o := &obj{r: r, what: what, pos: r.pos(n), entries: entries, byKey: make(map[string]*entry, len(entries))}
+	o := &obj{r: r, what: what, pos: r.pos(n), entries: entries, byKey: make([]keyed, 0, len(entries))}
 	for _, e := range entries {
 		if what == "the flow file" && strings.HasPrefix(e.key, "x-") {
 			continue // x-name: free space for YAML anchors (&defaults) reused below
@@ -291,14 +291,14 @@ func (r *nodeReader) objectAt(n ast.Node, what string, at Pos, fields ...[]field
 			r.errorf(e.kpos, "unknown key %q in %s%s; allowed keys: %s", e.key, what, didYouMean(e.key, allowed), strings.Join(allowed, ", "))
 			continue
 		}
-		o.byKey[e.key] = e
+		o.byKey = append(o.byKey, keyed{e.key, e})
 	}
 	if at.Line == 0 {
 		at = o.pos
 	}
 	for _, fl := range fields {
 		for _, f := range fl {
-			if f.req && o.byKey[f.key] == nil {
+			if f.req && o.lookup(f.key) == nil {
 				r.errorf(at, "%s needs %s: (%s)", what, f.key, f.doc)
 			}
 		}
@@ -317,9 +317,26 @@ func hasField(fields [][]field, key string) bool {
 	return false
 }
 
+// keyed is an entry of an obj with the key it is read with.
+type keyed struct {
+	key string
+	e   *entry
+}
+
+// lookup returns the entry for key (nil when absent). Objects have a few keys each, so a
+// search costs less than building a map for every step.
+func (o *obj) lookup(key string) *entry {
+	for _, k := range o.byKey {
+		if k.key == key {
+			return k.e
+		}
+	}
+	return nil
+}
+
 // get returns the entry for key (nil when absent) and marks it used.
 func (o *obj) get(key string) *entry {
-	e := o.byKey[key]
+	e := o.lookup(key)
 	if e != nil {
 		e.used = true
 	}
@@ -329,9 +346,9 @@ func (o *obj) get(key string) *entry {
 // unused returns keys accepted but never read: a bug in the parser, caught by tests.
 func (o *obj) unused() []string {
 	var out []string
-	for k, e := range o.byKey {
-		if !e.used {
-			out = append(out, k)
+	for _, k := range o.byKey {
+		if !k.e.used {
+			out = append(out, k.key)
 		}
 	}
 	sort.Strings(out)
