@@ -229,6 +229,7 @@ func stuckLoops(f *Flow, reach []bool, edges *edgeTable) [][]*Step {
 	var out [][]*Step
 	inComp := make([]int32, n) // number of the component a step was last put in, from 1
 	comps := int32(0)
+	var compBuf []*Step // reused: most components are single steps that are not stuck
 	next := 0
 	// Iterative Tarjan, so 2,000-step flows cannot overflow the goroutine stack.
 	type frame struct {
@@ -270,7 +271,7 @@ func stuckLoops(f *Flow, reach []bool, edges *edgeTable) [][]*Step {
 			if low[s.Index] != index[s.Index] {
 				continue
 			}
-			var comp []*Step
+			comp := compBuf[:0]
 			for {
 				x := stack[len(stack)-1]
 				stack = stack[:len(stack)-1]
@@ -280,8 +281,10 @@ func stuckLoops(f *Flow, reach []bool, edges *edgeTable) [][]*Step {
 					break
 				}
 			}
+			compBuf = comp
 			comps++
 			if stuck(comp, edges, inComp, comps) {
+				comp = append([]*Step(nil), comp...)
 				// report in file order
 				for i, j := 0, len(comp)-1; i < j; i, j = i+1, j-1 {
 					comp[i], comp[j] = comp[j], comp[i]
