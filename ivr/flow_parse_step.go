@@ -132,7 +132,7 @@ func (p *flowParser) kindObj(s *Step, spec *kindSpec, ke *entry) *obj {
 	// Kinds whose value is itself a mapping or list of their own.
 	switch spec.kind {
 	case KindSet, KindSwitch:
-		return &obj{r: &p.nodeReader, what: what, pos: ke.kpos, byKey: []keyed{{"", ke}}, entries: []*entry{ke}}
+		return p.oneEntryObj(what, ke.kpos, "", ke)
 	case KindPlay:
 		if isMap && !p.hasKey(v, "audio", "barge_in") {
 			isMap = false // {say: ...} is an audio item
@@ -158,8 +158,7 @@ func (p *flowParser) kindObj(s *Step, spec *kindSpec, ke *entry) *obj {
 			p.errorf(ke.vpos(&p.nodeReader), "%s in step %q must be %s, not %s", spec.kind, s.Name, shortHelp(spec), p.describe(v))
 			return nil
 		}
-		e := &entry{key: spec.scalarKey, kpos: ke.kpos, kn: ke.kn, val: v, raw: ke.raw}
-		return &obj{r: &p.nodeReader, what: what, pos: ke.kpos, byKey: []keyed{{spec.scalarKey, e}}, entries: []*entry{e}}
+		return p.oneEntryObj(what, ke.kpos, spec.scalarKey, &entry{key: spec.scalarKey, kpos: ke.kpos, kn: ke.kn, val: v, raw: ke.raw})
 	}
 	if spec.nullOK && spec.fields == nil {
 		if b, ok := p.boolOf(v); ok && b {
@@ -168,6 +167,19 @@ func (p *flowParser) kindObj(s *Step, spec *kindSpec, ke *entry) *obj {
 	}
 	p.errorf(ke.vpos(&p.nodeReader), "%s in step %q must be %s, not %s", spec.kind, s.Name, shortHelp(spec), p.describe(v))
 	return nil
+}
+
+// oneEntryObj is an obj holding only e, read as key; one allocation (with e's) per step.
+func (p *flowParser) oneEntryObj(what string, pos Pos, key string, e *entry) *obj {
+	o := &struct {
+		obj
+		keyed [1]keyed
+		list  [1]*entry
+	}{}
+	o.keyed[0] = keyed{key, e}
+	o.list[0] = e
+	o.obj = obj{r: &p.nodeReader, what: what, pos: pos, byKey: o.keyed[:], entries: o.list[:]}
+	return &o.obj
 }
 
 // hasKey reports whether the mapping n has one of keys (without reporting anything).
