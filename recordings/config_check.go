@@ -3,6 +3,8 @@ package recordings
 import (
 	"errors"
 	"fmt"
+
+	"github.com/ivrd/ivrd/recordings/recname"
 )
 
 // Validate checks the recordings: section: destinations (names, types, URLs), a rules file
@@ -11,6 +13,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if _, err := EffectiveDestinations(c); err != nil {
 		errs = append(errs, err)
+	}
+	if _, err := recname.Parse(c.Name); err != nil {
+		errs = append(errs, &fieldError{path: []any{"name"}, err: fmt.Errorf("recordings.name: %w", err)})
 	}
 	if c.Rules != "" {
 		if _, err := LoadRules(c.Rules); err != nil {
@@ -33,3 +38,14 @@ func (c Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// fieldError is a problem with one key of the section; FieldPath lets `ivrd config check`
+// report it at that key's line and column.
+type fieldError struct {
+	path []any
+	err  error
+}
+
+func (e *fieldError) Error() string    { return e.err.Error() }
+func (e *fieldError) Unwrap() error    { return e.err }
+func (e *fieldError) FieldPath() []any { return e.path }

@@ -41,6 +41,9 @@ import "time"
 type Config struct {
 	// Dir is where FreeSWITCH writes recordings (record_session paths are relative to it).
 	Dir string `yaml:"dir"`
+	// Name is the template of each recording's path below Dir (see package recname), e.g.
+	// "{{date}}/{{caller.number}}-{{call.id}}-{{n}}.wav" (default recname.Default).
+	Name string `yaml:"name"`
 	// Rules is the QA rules file (see Rules); empty disables scoring.
 	Rules string `yaml:"rules"`
 	// Tolerance is how far a file's duration may differ from the call's (default 2s).
