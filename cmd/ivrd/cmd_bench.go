@@ -20,13 +20,17 @@ import (
 func init() {
 	register(command{
 		name:    "bench",
-		args:    "[--calls N] [--rate R] [--speed S]",
+		args:    "[--calls N] [--rate R] [--speed S] [--in-process] [--cpuprofile FILE]",
 		summary: "load test: the hotline over real ESL against the emulator (calls/s, DTMF-to-command p99, memory per call, leaks)",
 		run:     runBench,
 	})
 }
 
-// ivrd bench runs the runtime's own Go benchmark, BenchmarkHotlineCalls in package ivr (one
+// ivrd bench measures ivrd on its own: by default ivrd serves the hotline in a child process
+// (`ivrd bench --serve-ivrd`, see cmd_bench_split.go) while this process is the load generator
+// (the FreeSWITCH emulator placing scripted calls over real TCP), so ivrd's CPU, memory and
+// goroutines are read from its own process. --in-process runs instead the runtime's own Go
+// benchmark, BenchmarkHotlineCalls in package ivr (one
 // load test, not two that drift apart): the FreeSWITCH emulator places calls at a fixed rate
 // into ivrd's outbound socket over real TCP, each caller walks the shipped hotline (English,
 // balance, account number, confirm, text), and the benchmark reports calls/s, the most calls
@@ -62,18 +66,31 @@ func runBench(ctx context.Context, env *cmdEnv, args []string) error {
 	src := fs.String("src", "", "ivrd's source tree (default: the folder holding go.mod, from the current folder up)")
 	profile := fs.String("cpuprofile", "", "write a CPU profile of the run (ivrd and the emulator, one process) to this file and print its top functions")
 	verbose := fs.Bool("v", false, "show the benchmark's own output")
+	inProcess := fs.Bool("in-process", false, "run the Go benchmark BenchmarkHotlineCalls instead (ivrd and the emulator in one process; needs the Go toolchain)")
+	flowFile := fs.String("flow", "", "the hotline flow ivrd serves (default flows/hotline.yaml in the source tree)")
+	serveIvrd := fs.Bool("serve-ivrd", false, "internal: be the ivrd process of a split run (serves the hotline, answers stats on stdin)")
+	listen := fs.String("listen", "127.0.0.1:0", "with --serve-ivrd: ivrd's outbound socket address")
 	if err := fs.Parse(args); err != nil {
 		return flagError(err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q; usage: ivrd bench [--calls N] [--rate R] [--speed S]", fs.Args())
 	}
+	if *serveIvrd {
+		return serveBenchIvrd(ctx, env, *flowFile, *listen, *profile)
+	}
 	root := *src
-	if root == "" {
+	if root == "" && (*inProcess || *flowFile == "") {
 		var err error
 		if root, err = moduleRoot(); err != nil {
 			return err
 		}
+	}
+	if !*inProcess {
+		if *flowFile == "" {
+			*flowFile = filepath.Join(root, "flows", "hotline.yaml")
+		}
+		return runBenchSplit(ctx, env, splitOptions{calls: *calls, rate: *rate, speed: *speed, flow: *flowFile, profile: *profile})
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -159,9 +176,14 @@ func parseBenchLine(line string, figures map[string]float64) {
 }
 
 func printBenchTable(w io.Writer, figures map[string]float64) {
+	printTargets(w, benchTargets, figures)
+}
+
+// printTargets prints each figure measured with its goal and a verdict where there is one.
+func printTargets(w io.Writer, targets []benchTarget, figures map[string]float64) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FIGURE\tMEASURED\tTARGET\t")
-	for _, t := range benchTargets {
+	for _, t := range targets {
 		v, ok := figures[t.unit]
 		if !ok {
 			continue

@@ -2,11 +2,63 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
+
+// benchChildArgs, when set in the environment, makes this test binary the ivrd process of a
+// split bench (the arguments after "ivrd bench", one per line), before any test runs.
+const benchChildArgs = "IVRD_BENCH_TEST_IVRD_ARGS"
+
+func init() {
+	if a := os.Getenv(benchChildArgs); a != "" {
+		env := &cmdEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+		if err := runBench(context.Background(), env, strings.Split(a, "\n")); err != nil {
+			os.Stderr.WriteString("ivrd bench --serve-ivrd: " + err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+}
+
+// TestBenchSplitMeasuresIvrdInItsOwnProcess runs a handful of hotline calls with ivrd in a
+// child process: every call is self-served, the table has every figure, and ivrd leaves no
+// goroutine behind.
+func TestBenchSplitMeasuresIvrdInItsOwnProcess(t *testing.T) {
+	old := benchIvrdCommand
+	benchIvrdCommand = func(ctx context.Context, args []string) (*exec.Cmd, error) {
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run", "^$")
+		cmd.Env = append(os.Environ(), benchChildArgs+"="+strings.Join(args, "\n"))
+		return cmd, nil
+	}
+	t.Cleanup(func() { benchIvrdCommand = old })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	prof := filepath.Join(t.TempDir(), "ivrd.pprof")
+	var out, errOut bytes.Buffer
+	env := &cmdEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: os.Getenv}
+	err := runBench(ctx, env, []string{"--calls", "8", "--rate", "20", "--speed", "20", "--cpuprofile", prof})
+	require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
+	s := out.String()
+	for _, label := range []string{"calls placed per second", "calls up at once (peak)", "DTMF -> next command p50 (ms",
+		"DTMF -> next command p99 (ms", "ivrd CPU per call (ms)", "ivrd cores used", "Go heap+stacks (KB)",
+		"RSS growth (KB)", "emulator share of the CPU"} {
+		require.Regexp(t, regexp.MustCompile(regexp.QuoteMeta(label)+`.*\s-?[0-9.]+\s`), s)
+	}
+	require.Regexp(t, `calls that failed\s+0\s+0\s+ok`, s)
+	require.Regexp(t, `ivrd goroutines left after the calls end\s+0\s+0\s+ok`, s)
+	require.Contains(t, s, "ivrd outcomes map[self-served:8], texts 8")
+	require.Contains(t, s, "share this machine's")
+	require.FileExists(t, prof, "ivrd's CPU profile")
+}
 
 func TestBenchReadsTheBenchmarkLineAndJudgesTheTargets(t *testing.T) {
 	t.Parallel()
