@@ -20,6 +20,8 @@ import (
 //	    max_length: 50
 //	    text_key: "1"
 //	    variants: [A, B]
+//	    record: bridge
+//	    stereo: true
 type QueueConfig struct {
 	// Agents are FreeSWITCH endpoints such as user/1001 or sofia/gateway/carrier/5551234.
 	// They start logged in; the HTTP API and `ivrd queue login|logout` change that.
@@ -49,6 +51,63 @@ type QueueConfig struct {
 	// the call id. Variant i (0-based) hears the hold's promotions starting at promotion i.
 	// Empty: one variant "A".
 	Variants []string `yaml:"variants"`
+	// Record is what is recorded of a caller who joins the queue when the flow ran no
+	// record step (a flow's record step wins): "bridge" (default) the conversation with the
+	// agent only, "whole" from joining the queue to the end of the call, "none" nothing.
+	Record RecordMode `yaml:"record"`
+	// Stereo records the caller left and the agent right (default true); false: mono.
+	Stereo *bool `yaml:"stereo"`
+}
+
+// RecordNone is queues.<q>.record: none, recording nothing.
+const RecordNone RecordMode = "none"
+
+// QueueRecording is a queue's recording policy (queues.<q>.record and stereo).
+type QueueRecording struct {
+	Mode   RecordMode // RecordBridge, RecordWhole or RecordNone
+	Stereo bool
+}
+
+// QueueRecordingPolicy is implemented by a QueueJoiner that knows its queues' recording
+// policies; the runtime applies the policy when a caller whose flow ran no record step joins
+// the queue. ok is false for a queue it does not know.
+type QueueRecordingPolicy interface {
+	QueueRecording(queue string) (p QueueRecording, ok bool)
+}
+
+// recording is the queue's policy with its defaults (bridge, stereo).
+func (q *QueueConfig) recording() QueueRecording {
+	p := QueueRecording{Mode: orDefault(q.Record, RecordBridge), Stereo: true}
+	if q.Stereo != nil {
+		p.Stereo = *q.Stereo
+	}
+	return p
+}
+
+var (
+	_ QueueRecordingPolicy = (*QueueEngine)(nil)
+	_ QueueRecordingPolicy = (*AgentRollover)(nil)
+)
+
+// QueueRecording implements QueueRecordingPolicy (the config is read-only after NewQueueEngine).
+func (e *QueueEngine) QueueRecording(queue string) (QueueRecording, bool) {
+	qc, ok := e.opts.Queues[queue]
+	if !ok {
+		return QueueRecording{}, false
+	}
+	if qc == nil {
+		qc = &QueueConfig{}
+	}
+	return qc.recording(), true
+}
+
+// QueueRecording implements QueueRecordingPolicy.
+func (a *AgentRollover) QueueRecording(queue string) (QueueRecording, bool) {
+	qc := a.Queues[queue]
+	if qc == nil {
+		return QueueRecording{}, false
+	}
+	return qc.recording(), true
 }
 
 // Validate implements config's Validator.
@@ -69,6 +128,11 @@ func (q *QueueConfig) Validate() error {
 	}
 	if q.RingTimeout < 0 || q.WrapUp < 0 || q.MaxWait < 0 || q.KeepPlace < 0 || q.BusyDelay < 0 {
 		errs = append(errs, errors.New("ring_timeout, wrap_up, busy_delay, max_wait and keep_place must not be negative"))
+	}
+	switch q.Record {
+	case "", RecordBridge, RecordWhole, RecordNone:
+	default:
+		errs = append(errs, &queueFieldError{path: []any{"record"}, err: fmt.Errorf("record %q: write bridge (the agent conversation), whole (the whole call from the queue on) or none", q.Record)})
 	}
 	if q.MaxLength < 0 {
 		errs = append(errs, errors.New("max_length must not be negative (0: no limit)"))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ivrd/ivrd/ivr/expr"
+	"github.com/ivrd/ivrd/recordings/recname"
 )
 
 // Runtime runs flows on calls. One Runtime serves every call of a process; Run is called once
@@ -53,6 +54,9 @@ type Config struct {
 	Voices map[string]string
 	// RecordingsDir is where record steps write WAV files (default $TMPDIR/ivrd-recordings).
 	RecordingsDir string
+	// RecordingName names each recording below RecordingsDir (recordings.name in ivrd.yaml,
+	// parsed by recname.Parse). nil: "{{call.id}}-{{n}}.wav", flat in RecordingsDir.
+	RecordingName *recname.Template
 	// DialNumber turns a transfer target that is a phone number (no '/') into a FreeSWITCH
 	// dial string. nil: "loopback/<number>/default/XML" (FreeSWITCH's dialplan routes it).
 	DialNumber func(number string) string
@@ -103,6 +107,9 @@ func NewRuntime(cfg Config) (*Runtime, error) {
 	}
 	if cfg.RecordingsDir == "" {
 		cfg.RecordingsDir = filepath.Join(os.TempDir(), "ivrd-recordings")
+	}
+	if cfg.RecordingName == nil {
+		cfg.RecordingName = flatRecordingName
 	}
 	if cfg.DialNumber == nil {
 		cfg.DialNumber = func(n string) string { return "loopback/" + n + "/default/XML" }

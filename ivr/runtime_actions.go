@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
+	"github.com/ivrd/ivrd/recordings/recname"
 	"github.com/ivrd/ivrd/sms"
 )
 
@@ -30,7 +33,9 @@ func (c *call) execTransfer(ctx context.Context, s *Step) (*Step, error) {
 			req.CallerIDNumber = cid
 		}
 	}
+	c.recState.agent = endpoint
 	c.startBridgeRecording(ctx)
+	c.recState.agent = ""
 	bctx, cancel := context.WithTimeout(ctx, talkTimeout)
 	res, err := c.ch.Bridge(bctx, req)
 	cancel()
@@ -164,9 +169,11 @@ func (c *call) templateVars() map[string]any {
 }
 
 // execRecord starts or stops recording. Mode "bridge" records each later bridge (queue or
-// transfer) into its own file, until a record stop.
+// transfer) into its own file, until a record stop. Any record step (a stop too) is the
+// flow's choice: the queues' record policies no longer apply to the call.
 func (c *call) execRecord(ctx context.Context, s *Step) (*Step, error) {
 	r := s.Record
+	c.recState.flowChose = true
 	if r.Stop {
 		c.bridgeRec = false
 		if err := c.stopRecordingErr(ctx); err != nil {
@@ -186,25 +193,76 @@ func (c *call) execRecord(ctx context.Context, s *Step) (*Step, error) {
 	return s.Next, nil
 }
 
-// startRecording starts a recording of the whole call from now (no-op if one runs).
+// recordState is a call's recording bookkeeping beyond the running file.
+type recordState struct {
+	// flowChose: a record step ran, so queue policies do not apply.
+	flowChose bool
+	// queueBridge: the running recording is a queue's record: bridge, stopped after the queue.
+	queueBridge bool
+	// stereo and bridgeReq are what RECORD_STEREO and RECORD_BRIDGE_REQ are set to on the
+	// channel (FreeSWITCH's defaults: false).
+	stereo, bridgeReq bool
+	// agent is the endpoint of the transfer being recorded ("" none), for {{agent}}.
+	agent string
+}
+
+// flatRecordingName is the runtime's default name: <call id>-<n>.wav in RecordingsDir.
+var flatRecordingName = recname.MustParse("{{call.id}}-{{n}}.wav")
+
+// recordingPath names the call's next recording with the configured template (see
+// recname): made safe, inside RecordingsDir, its folder created when it is local.
+func (c *call) recordingPath() string {
+	v := recname.Vars{
+		CallID: c.ch.ID(), Called: c.ch.Called(), Direction: c.opts.Direction,
+		Caller: c.ch.Caller(), CallerName: c.opts.CallerName,
+		Agent: c.recState.agent, N: c.recN, Time: c.now(),
+	}
+	if c.flow != nil {
+		v.Flow = c.flow.Name
+	}
+	if c.cur != nil && c.cur.Queue != nil {
+		v.Queue = c.cur.Queue.Name
+	}
+	dir := c.rt.cfg.RecordingsDir
+	path, err := c.rt.cfg.RecordingName.Path(dir, v)
+	if err != nil {
+		c.event(EventError, describeErr(err)+" (using the default name)")
+		path, _ = flatRecordingName.Path(dir, v) // call ids are made safe: cannot fail
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		// FreeSWITCH may run on another host and make the folder itself: only a hint.
+		c.log.Warn("cannot create the recording's folder here", "path", path, "err", err)
+	}
+	return path
+}
+
+// startRecording starts a recording of the whole call from now (no-op if one runs), with
+// the flow's stereo and bridge settings.
 func (c *call) startRecording(ctx context.Context) error {
+	return c.startRecordingAs(ctx, c.recordStereo, c.bridgeRec)
+}
+
+// startRecordingAs starts a recording (no-op if one runs); bridgeOnly asks FreeSWITCH to
+// write audio only while the caller is bridged (not the hold or the ringing).
+func (c *call) startRecordingAs(ctx context.Context, stereo, bridgeOnly bool) error {
 	if c.recording != "" {
 		return nil
 	}
 	c.recN++
-	path := filepath.Join(c.rt.cfg.RecordingsDir, fmt.Sprintf("%s-%d.wav", safeFileName(c.ch.ID()), c.recN))
+	path := c.recordingPath()
 	qctx, cancel := c.quick(ctx)
 	defer cancel()
-	if c.recordStereo {
-		if err := c.ch.SetVar(qctx, "RECORD_STEREO", "true"); err != nil {
+	if stereo != c.recState.stereo {
+		if err := c.ch.SetVar(qctx, "RECORD_STEREO", strconv.FormatBool(stereo)); err != nil {
 			return fmt.Errorf("record: %w", err)
 		}
+		c.recState.stereo = stereo
 	}
-	if c.bridgeRec {
-		// FreeSWITCH then writes audio only while the caller is bridged, not the ringing.
-		if err := c.ch.SetVar(qctx, "RECORD_BRIDGE_REQ", "true"); err != nil {
+	if bridgeOnly != c.recState.bridgeReq {
+		if err := c.ch.SetVar(qctx, "RECORD_BRIDGE_REQ", strconv.FormatBool(bridgeOnly)); err != nil {
 			return fmt.Errorf("record: %w", err)
 		}
+		c.recState.bridgeReq = bridgeOnly
 	}
 	if err := c.ch.RecordStart(qctx, path); err != nil {
 		return fmt.Errorf("record %s: %w", path, err)
@@ -221,6 +279,7 @@ func (c *call) stopRecordingErr(ctx context.Context) error {
 	}
 	path := c.recording
 	c.recording = ""
+	c.recState.queueBridge = false
 	qctx, cancel := c.quick(ctx)
 	defer cancel()
 	rec, err := c.ch.RecordStop(qctx, path)
@@ -246,31 +305,48 @@ func (c *call) stopRecording(ctx context.Context) {
 	}
 }
 
-// startBridgeRecording starts a recording asked for by record mode "bridge".
+// startBridgeRecording starts a recording before a bridge (queue or transfer): the flow's
+// record mode "bridge", or, when the flow has no record step and this is a queue step, the
+// queue's record policy (whole: from here to the end of the call; bridge: the agent
+// conversation only).
 func (c *call) startBridgeRecording(ctx context.Context) {
-	if !c.bridgeRec || c.recording != "" {
+	if c.recording != "" {
 		return
 	}
-	if err := c.startRecording(ctx); err != nil {
+	var err error
+	switch {
+	case c.bridgeRec:
+		err = c.startRecording(ctx)
+	case !c.recState.flowChose && c.cur != nil && c.cur.Queue != nil:
+		pol, ok := c.queueRecording(c.cur.Queue.Name)
+		switch {
+		case !ok || pol.Mode == RecordNone:
+		case pol.Mode == RecordWhole:
+			err = c.startRecordingAs(ctx, pol.Stereo, false)
+		default:
+			if err = c.startRecordingAs(ctx, pol.Stereo, true); err == nil {
+				c.recState.queueBridge = true
+			}
+		}
+	}
+	if err != nil {
 		c.event(EventError, describeErr(err))
 	}
 }
 
+// queueRecording is the queue's record policy, when the queue joiner knows it.
+func (c *call) queueRecording(queue string) (QueueRecording, bool) {
+	p, ok := c.rt.cfg.Queues.(QueueRecordingPolicy)
+	if !ok {
+		return QueueRecording{}, false
+	}
+	return p.QueueRecording(queue)
+}
+
 // stopBridgeRecording stops it after the bridge (the next bridge records again).
 func (c *call) stopBridgeRecording(ctx context.Context) {
-	if !c.bridgeRec {
+	if !c.bridgeRec && !c.recState.queueBridge {
 		return
 	}
 	c.stopRecording(ctx)
-}
-
-// safeFileName keeps letters, digits, '-' and '_' of s.
-func safeFileName(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
-			return r
-		}
-		return '_'
-	}, s)
 }

@@ -35,6 +35,7 @@ type call struct {
 	recordStereo bool
 	bridgeRec    bool
 	recN         int
+	recState     recordState // what the queue policy and the channel's RECORD_* variables are
 
 	outcome    Outcome // the business outcome reached so far ("" none yet)
 	selfServed bool    // a step tagged self-served ran

@@ -26,6 +26,7 @@ type e2eBundle struct {
 func setupE2E(t *testing.T, cfg Config, flows ...*Flow) *e2eBundle {
 	t.Helper()
 	ctx := context.Background()
+	recDir := t.TempDir() // before the emulator: removed after it stopped writing recordings
 	fs, err := fstest.Start(ctx, fstest.Options{Clock: fstest.ScaledClock(50)})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = fs.Close() })
@@ -39,7 +40,7 @@ func setupE2E(t *testing.T, cfg Config, flows ...*Flow) *e2eBundle {
 		cfg.Clock = fs.Clock()
 	}
 	if cfg.RecordingsDir == "" {
-		cfg.RecordingsDir = t.TempDir()
+		cfg.RecordingsDir = recDir
 	}
 	rt, err := NewRuntime(cfg)
 	require.NoError(t, err)
