@@ -166,6 +166,10 @@ func New(opts Options) (*Daemon, error) {
 	if rcfg.RecordingsDir == "" {
 		rcfg.RecordingsDir = cfg.Recordings.Dir
 	}
+	if rcfg.RecordingName, err = recordingName(cfg.Recordings); err != nil {
+		d.closeDB()
+		return nil, err
+	}
 	if rcfg.Queues == nil {
 		if d.queues, err = ivr.NewQueueEngine(ivr.QueueEngineOptions{Queues: cfg.Queues, Log: d.log.With("component", "queues")}); err != nil {
 			d.closeDB()

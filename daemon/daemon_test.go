@@ -458,6 +458,7 @@ func TestNewRefusesBrokenConfiguration(t *testing.T) {
 		{"node without password", func(c *config.Config) {
 			c.FreeSWITCH = []esl.Node{{Name: "fs1", Address: "127.0.0.1:8021", PasswordEnv: "IVRD_TEST_UNSET_PASSWORD"}}
 		}, "IVRD_TEST_UNSET_PASSWORD"},
+		{"recording name that could overwrite recordings", func(c *config.Config) { c.Recordings.Name = "{{caller.number}}.wav" }, "recordings.name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := &config.Config{Flows: config.Flows{Dir: dir, Default: "hello"}}
@@ -526,7 +527,7 @@ func TestRecordingsGoToTheQADestinationThroughTheJobQueue(t *testing.T) {
 		Listen:   config.Listen{Outbound: "127.0.0.1:0", HTTP: "127.0.0.1:0"},
 		Database: config.Database{URL: url},
 		Flows:    config.Flows{Dir: dir, Default: "hello"},
-		Recordings: recordings.Config{Dir: recDir, Offline: recordings.OfflineConfig{Disabled: true},
+		Recordings: recordings.Config{Dir: recDir, Name: "{{date}}/{{caller.number}}-{{call.id}}-{{n}}.wav", Offline: recordings.OfflineConfig{Disabled: true},
 			Destinations: []recordings.Destination{{Name: "qa", Type: recordings.DestHTTP, Endpoint: recordings.Endpoint{URL: qa.URL}}}},
 	}
 	d, err := daemon.New(daemon.Options{Config: cfg, Logger: slog.New(slog.DiscardHandler), Clock: fs.Clock()})
@@ -538,10 +539,12 @@ func TestRecordingsGoToTheQADestinationThroughTheJobQueue(t *testing.T) {
 
 	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	c, err := fs.PlaceCall(cctx, fstest.CallSpec{CalledNumber: "5000"})
+	c, err := fs.PlaceCall(cctx, fstest.CallSpec{CalledNumber: "5000", CallerNumber: "+44/../20"})
 	require.NoError(t, err)
 	_, err = c.Wait(cctx)
 	require.NoError(t, err)
+	named := filepath.Join(recDir, fs.Clock().Now().Format("2006-01-02"), "+44____20-"+c.UUID()+"-1.wav")
+	eventually(t, "the recording named by recordings.name", func() bool { _, err := os.Stat(named); return err == nil })
 	select {
 	case req := <-got:
 		require.Regexp(t, `^\S+ \d{4,} multipart/form-data`, req, "the WAV went to the QA endpoint")

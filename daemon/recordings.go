@@ -14,7 +14,18 @@ import (
 
 	"github.com/ivrd/ivrd/ivr"
 	"github.com/ivrd/ivrd/recordings"
+	"github.com/ivrd/ivrd/recordings/recname"
 )
+
+// recordingName is the recordings.name template the runtime names recordings with
+// (recname.Default when empty).
+func recordingName(cfg recordings.Config) (*recname.Template, error) {
+	t, err := recname.Parse(cfg.Name)
+	if err != nil {
+		return nil, fmt.Errorf("recordings.name %q: %w (see config/default.yaml)", cfg.Name, err)
+	}
+	return t, nil
+}
 
 // recordingsConfigured reports whether ivrd.yaml asks for recordings to go to QA (a
 // recordings: folder or destinations). Without it, record steps still write their files but
