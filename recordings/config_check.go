@@ -15,7 +15,7 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if _, err := recname.Parse(c.Name); err != nil {
-		errs = append(errs, &fieldError{path: []any{"name"}, err: fmt.Errorf("recordings.name: %w", err)})
+		errs = append(errs, &fieldError{path: []any{"name"}, err: fmt.Errorf("template %q: %w", c.Name, err)})
 	}
 	if c.Rules != "" {
 		if _, err := LoadRules(c.Rules); err != nil {

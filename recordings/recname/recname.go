@@ -27,13 +27,18 @@ type Template struct {
 	t *expr.Template
 }
 
-// Error is a problem with a template at byte Offset of its source.
+// Error is a problem with a template at byte Offset of its source (-1: the whole template).
 type Error struct {
 	Offset int
 	Msg    string
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("at character %d: %s", e.Offset+1, e.Msg) }
+func (e *Error) Error() string {
+	if e.Offset < 0 {
+		return e.Msg
+	}
+	return fmt.Sprintf("at character %d: %s", e.Offset+1, e.Msg)
+}
 
 // Parse checks src: a valid template that uses only Names, includes {{call.id}} and {{n}} (so
 // recordings never overwrite each other), is relative, has no ".." and ends in ".wav".
@@ -48,7 +53,7 @@ func Parse(src string) (*Template, error) {
 		if errors.As(err, &xe) {
 			return nil, &Error{Offset: max(xe.Offset, 0), Msg: xe.Msg}
 		}
-		return nil, &Error{Msg: err.Error()}
+		return nil, &Error{Offset: -1, Msg: err.Error()}
 	}
 	seen := map[string]bool{}
 	for _, r := range t.Refs() {
@@ -63,9 +68,9 @@ func Parse(src string) (*Template, error) {
 	}
 	switch {
 	case !seen["call.id"] || !seen["n"]:
-		return nil, &Error{Msg: "include {{call.id}} and {{n}} so that no two recordings get one name, e.g. " + Default}
+		return nil, &Error{Offset: -1, Msg: "include {{call.id}} and {{n}} so that no two recordings get one name, e.g. " + Default}
 	case strings.HasPrefix(src, "/") || filepath.IsAbs(src):
-		return nil, &Error{Msg: "write a path relative to recordings.dir (no leading /)"}
+		return nil, &Error{Offset: 0, Msg: "write a path relative to recordings.dir (no leading /)"}
 	case slices.Contains(strings.Split(src, "/"), ".."):
 		return nil, &Error{Offset: strings.Index(src, ".."), Msg: `".." is not allowed: recordings stay inside recordings.dir`}
 	case !strings.HasSuffix(src, ".wav"):
