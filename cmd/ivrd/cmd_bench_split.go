@@ -48,9 +48,10 @@ var splitTargets = []benchTarget{
 	{"p50", "DTMF -> next command p50 (ms, at the emulator)", "", nil},
 	{"p99", "DTMF -> next command p99 (ms, at the emulator)", "< 5", func(v float64) bool { return v < 5 }},
 	{"cpu_ms", "ivrd CPU per call (ms)", "", nil},
-	{"cores", "ivrd cores used (average over the run)", "", nil},
+	{"cores", "ivrd cores used (average while placing calls)", "", nil},
 	{"go_kb", "ivrd memory per call: Go heap+stacks (KB)", "< 64", func(v float64) bool { return v < 64 }},
 	{"rss_kb", "ivrd memory per call: RSS growth (KB)", "< 64", func(v float64) bool { return v < 64 }},
+	{"still_up", "calls ivrd still had up after the emulator ended all", "0", func(v float64) bool { return v == 0 }},
 	{"leaked", "ivrd goroutines left after the calls end", "0", func(v float64) bool { return v == 0 }},
 	{"emu_share", "emulator share of the CPU both used (%)", "", nil},
 }
@@ -230,6 +231,12 @@ func runBenchSplit(ctx context.Context, env *cmdEnv, o splitOptions) error {
 			wctx, wcancel := context.WithTimeout(ctx, 3*time.Minute)
 			res, err := c.Wait(wctx)
 			wcancel()
+			if err != nil { // given up on: hang it up so ivrd ends its side too
+				c.Hangup("NORMAL_CLEARING")
+				hctx, hcancel := context.WithTimeout(ctx, 10*time.Second)
+				_, _ = c.Wait(hctx)
+				hcancel()
+			}
 			up.Add(-1)
 			lat := splitLatencies(c.Events(), o.speed)
 			mu.Lock()
@@ -259,6 +266,10 @@ func runBenchSplit(ctx context.Context, env *cmdEnv, o splitOptions) error {
 		}
 	}
 	placed := time.Since(start)
+	cpuPlaced, err := procCPU(pid)
+	if err != nil {
+		return err
+	}
 	wg.Wait()
 	elapsed := time.Since(start)
 	cpu1, err := procCPU(pid)
@@ -298,7 +309,8 @@ func runBenchSplit(ctx context.Context, env *cmdEnv, o splitOptions) error {
 		"p50":       round2(splitPct(latencies, 0.50)),
 		"p99":       round2(splitPct(latencies, 0.99)),
 		"cpu_ms":    round2(float64(ivrdCPU) / float64(time.Millisecond) / float64(o.calls)),
-		"cores":     round2(ivrdCPU.Seconds() / elapsed.Seconds()),
+		"cores":     round2((cpuPlaced - cpu0).Seconds() / placed.Seconds()),
+		"still_up":  float64(end.Active),
 		"leaked":    float64(max(end.Goroutines-base.Goroutines, 0)),
 		"emu_share": round2(100 * emuCPU.Seconds() / max((ivrdCPU+emuCPU).Seconds(), 1e-9)),
 	}
