@@ -165,3 +165,26 @@ func TestQueueConfigRecordMustBeBridgeWholeOrNone(t *testing.T) {
 	require.ErrorAs(t, err, &fe)
 	require.Equal(t, []any{"record"}, fe.FieldPath())
 }
+
+func TestTransferRecordingNamesTheAgentAndMakesItsFolder(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	flow := parseTestFlow(t, `
+flow: tr
+steps:
+  start:
+    record: {mode: bridge}
+    next: desk
+  desk:
+    transfer:
+      to: user/1001
+    next: end
+  end:
+    hangup:
+`)
+	r := runOnFake(t, Config{RecordingsDir: dir, RecordingName: recname.MustParse("{{flow}}/{{agent}}-{{call.id}}-{{n}}.wav")}, flow)
+	require.Len(t, r.rec.Recordings, 1)
+	want := filepath.Join(dir, "tr", "user_1001-call-1-1.wav")
+	require.Equal(t, want, r.rec.Recordings[0].Path)
+	require.DirExists(t, filepath.Dir(want), "the template's folder is made for FreeSWITCH")
+}
