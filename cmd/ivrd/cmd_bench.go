@@ -212,7 +212,7 @@ func moduleRoot() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("ivrd bench runs the runtime's Go benchmark from ivrd's source tree: run it in the source folder or give --src")
+			return "", errors.New("ivrd bench needs the hotline flow (and, with --in-process, ivrd's source tree): run it in the source folder, or give --flow flows/hotline.yaml (or --src DIR)")
 		}
 		dir = parent
 	}
