@@ -20,7 +20,7 @@ import (
 func init() {
 	register(command{
 		name:    "bench",
-		args:    "[--calls N] [--rate R] [--speed S] [--in-process] [--cpuprofile FILE]",
+		args:    "[--calls N] [--rate R] [--speed S] [--in-process] [--cpuprofile FILE] [--memprofile FILE]",
 		summary: "load test: the hotline over real ESL against the emulator (calls/s, DTMF-to-command p99, memory per call, leaks)",
 		run:     runBench,
 	})
@@ -64,7 +64,8 @@ func runBench(ctx context.Context, env *cmdEnv, args []string) error {
 	rate := fs.Float64("rate", 500, "new calls per second")
 	speed := fs.Float64("speed", 5, "how much faster than real time the emulated prompts play (5: a hotline call lasts about 10 s, so 500 calls/s keep about 5,000 up)")
 	src := fs.String("src", "", "ivrd's source tree (default: the folder holding go.mod, from the current folder up)")
-	profile := fs.String("cpuprofile", "", "write a CPU profile of the run (ivrd and the emulator, one process) to this file and print its top functions")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the ivrd process (with --in-process: of ivrd and the emulator together) to this file and print its top functions")
+	memProfile := fs.String("memprofile", "", "write a heap profile of the ivrd process, taken when its memory per call is measured, to this file")
 	verbose := fs.Bool("v", false, "show the benchmark's own output")
 	inProcess := fs.Bool("in-process", false, "run the Go benchmark BenchmarkHotlineCalls instead (ivrd and the emulator in one process; needs the Go toolchain)")
 	flowFile := fs.String("flow", "", "the hotline flow ivrd serves (default flows/hotline.yaml in the source tree)")
@@ -77,7 +78,7 @@ func runBench(ctx context.Context, env *cmdEnv, args []string) error {
 		return fmt.Errorf("unexpected arguments %q; usage: ivrd bench [--calls N] [--rate R] [--speed S]", fs.Args())
 	}
 	if *serveIvrd {
-		return serveBenchIvrd(ctx, env, *flowFile, *listen, *profile)
+		return serveBenchIvrd(ctx, env, *flowFile, *listen, *profile, *memProfile)
 	}
 	root := *src
 	if root == "" && (*inProcess || *flowFile == "") {
@@ -90,7 +91,7 @@ func runBench(ctx context.Context, env *cmdEnv, args []string) error {
 		if *flowFile == "" {
 			*flowFile = filepath.Join(root, "flows", "hotline.yaml")
 		}
-		return runBenchSplit(ctx, env, splitOptions{calls: *calls, rate: *rate, speed: *speed, flow: *flowFile, profile: *profile})
+		return runBenchSplit(ctx, env, splitOptions{calls: *calls, rate: *rate, speed: *speed, flow: *flowFile, profile: *profile, memProfile: *memProfile})
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {

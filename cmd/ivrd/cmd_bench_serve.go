@@ -38,8 +38,9 @@ type benchStats struct {
 // socket, the bank lookups answered in-process (they are not what is measured), texts
 // counted. It prints "listening ADDR", then answers "stats" / "stats gc" lines on stdin with
 // a benchStats JSON line, and on "stop" (or end of stdin) shuts down, writes the CPU profile
-// and prints a last benchStats line.
-func serveBenchIvrd(ctx context.Context, env *cmdEnv, flowFile, listen, profile string) error {
+// and prints a last benchStats line. With memProfile, "stats gc" also writes the heap profile
+// there.
+func serveBenchIvrd(ctx context.Context, env *cmdEnv, flowFile, listen, profile, memProfile string) error {
 	cal, err := ivr.ParseCalendar("bank", []byte("timezone: America/New_York\nhours:\n  mon-sun: 00:00-24:00\n"))
 	if err != nil {
 		return err
@@ -115,7 +116,13 @@ func serveBenchIvrd(ctx context.Context, env *cmdEnv, flowFile, listen, profile 
 		if cmd == "stop" {
 			break
 		}
-		if err := out.Encode(stats(cmd == "stats gc")); err != nil {
+		st := stats(cmd == "stats gc")
+		if cmd == "stats gc" && memProfile != "" {
+			if err := writeHeapProfile(memProfile); err != nil {
+				return err
+			}
+		}
+		if err := out.Encode(st); err != nil {
 			return fmt.Errorf("report stats: %w", err)
 		}
 	}
@@ -150,4 +157,16 @@ type benchTexter struct{ n *atomic.Int64 }
 func (t benchTexter) Send(context.Context, sms.Text) (sms.Queued, error) {
 	t.n.Add(1)
 	return sms.Queued{}, nil
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create the heap profile: %w", err)
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("write the heap profile: %w", err)
+	}
+	return f.Close()
 }

@@ -29,6 +29,7 @@ type splitOptions struct {
 	rate, speed float64
 	flow        string
 	profile     string
+	memProfile  string // ivrd's heap profile, taken with the memory figures
 }
 
 // benchIvrdCommand starts the ivrd process of a split run with args (after "ivrd bench");
@@ -136,6 +137,9 @@ func runBenchSplit(ctx context.Context, env *cmdEnv, o splitOptions) error {
 	args := []string{"--serve-ivrd", "--flow", o.flow}
 	if o.profile != "" {
 		args = append(args, "--cpuprofile", o.profile)
+	}
+	if o.memProfile != "" {
+		args = append(args, "--memprofile", o.memProfile)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -330,6 +334,9 @@ func runBenchSplit(ctx context.Context, env *cmdEnv, o splitOptions) error {
 			n = n[:400] + " ..."
 		}
 		fmt.Fprintf(env.stdout, "failed: %s\n", n)
+	}
+	if o.memProfile != "" {
+		fmt.Fprintf(env.stdout, "\nivrd's heap profile at %d calls up: %s (go tool pprof -sample_index inuse_space -top %s)\n", memCalls, o.memProfile, o.memProfile)
 	}
 	if o.profile != "" {
 		fmt.Fprintf(env.stdout, "\nivrd's CPU profile: %s (go tool pprof -top %s)\n", o.profile, o.profile)

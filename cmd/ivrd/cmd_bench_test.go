@@ -42,10 +42,10 @@ func TestBenchSplitMeasuresIvrdInItsOwnProcess(t *testing.T) {
 	t.Cleanup(func() { benchIvrdCommand = old })
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	prof := filepath.Join(t.TempDir(), "ivrd.pprof")
+	prof, heap := filepath.Join(t.TempDir(), "ivrd.pprof"), filepath.Join(t.TempDir(), "ivrd.heap")
 	var out, errOut bytes.Buffer
 	env := &cmdEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: os.Getenv}
-	err := runBench(ctx, env, []string{"--calls", "8", "--rate", "20", "--speed", "20", "--cpuprofile", prof})
+	err := runBench(ctx, env, []string{"--calls", "8", "--rate", "20", "--speed", "20", "--cpuprofile", prof, "--memprofile", heap})
 	require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", out.String(), errOut.String())
 	s := out.String()
 	for _, label := range []string{"calls placed per second", "calls up at once (peak)", "DTMF -> next command p50 (ms",
@@ -58,6 +58,7 @@ func TestBenchSplitMeasuresIvrdInItsOwnProcess(t *testing.T) {
 	require.Contains(t, s, "ivrd outcomes map[self-served:8], texts 8")
 	require.Contains(t, s, "share this machine's")
 	require.FileExists(t, prof, "ivrd's CPU profile")
+	require.FileExists(t, heap, "ivrd's heap profile")
 }
 
 func TestBenchReadsTheBenchmarkLineAndJudgesTheTargets(t *testing.T) {
