@@ -26,18 +26,17 @@ func init() {
 	})
 }
 
-// ivrd bench measures ivrd on its own: by default ivrd serves the hotline in a child process
-// (`ivrd bench --serve-ivrd`, see cmd_bench_split.go) while this process is the load generator
-// (the FreeSWITCH emulator placing scripted calls over real TCP), so ivrd's CPU, memory and
-// goroutines are read from its own process. --in-process runs instead the runtime's own Go
-// benchmark, BenchmarkHotlineCalls in package ivr (one
-// load test, not two that drift apart): the FreeSWITCH emulator places calls at a fixed rate
-// into ivrd's outbound socket over real TCP, each caller walks the shipped hotline (English,
-// balance, account number, confirm, text), and the benchmark reports calls/s, the most calls
-// up at once, the time from the key press that completes an entry to ivrd's next command
-// (p50/p99, as the switch sees it), ivrd's memory per call and goroutines left behind. The
-// command runs it with `go test` from the source tree and prints the figures against the
-// targets.
+// ivrd bench is the load test of issue 4. By default (cmd_bench_split.go) ivrd serves the
+// shipped hotline in a child process (`ivrd bench --serve-ivrd`, cmd_bench_serve.go) and this
+// process is the load generator: the FreeSWITCH emulator places scripted calls at a fixed rate
+// into ivrd's outbound socket over real TCP; each caller picks English, asks for the balance,
+// types the account, confirms it and asks for a text. ivrd's CPU (/proc/PID/stat), RSS and Go
+// memory and goroutines are then its own, not the emulator's (which costs about three times
+// ivrd's CPU); the time from a key press to ivrd's next command is taken at the emulator. Both
+// processes still share the machine's cores, which the output says.
+//
+// --in-process runs instead the runtime's Go benchmark BenchmarkHotlineCalls (package ivr) with
+// `go test` from the source tree, ivrd and the emulator in one process.
 
 // benchTarget is one figure and its goal.
 type benchTarget struct {
