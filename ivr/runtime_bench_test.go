@@ -160,7 +160,12 @@ func BenchmarkHotlineCalls(b *testing.B) {
 			res, err := c.Wait(cctx)
 			up.Add(-1)
 			mu.Lock()
-			latencies = append(latencies, dtmfLatencies(c.Events(), speed, pauseFrom, pauseTo)...)
+			for _, k := range fstest.KeyLatencies(c.Events(), speed) {
+				// Key presses around the memory snapshot (the world stopped) are not counted.
+				if k.Command.Before(pauseFrom) || k.DTMF.After(pauseTo) {
+					latencies = append(latencies, k.Took)
+				}
+			}
 			if err != nil || res.Cause != "NORMAL_CLEARING" {
 				failures++
 				if failures <= 3 {
@@ -196,11 +201,10 @@ func BenchmarkHotlineCalls(b *testing.B) {
 	}
 	leaked := baseline.newer()
 
-	slices.Sort(latencies)
 	b.ReportMetric(float64(b.N)/placed.Seconds(), "calls/s")
 	b.ReportMetric(float64(peak.Load()), "peak_calls")
-	b.ReportMetric(pct(latencies, 0.50), "dtmf_p50_ms")
-	b.ReportMetric(pct(latencies, 0.99), "dtmf_p99_ms")
+	b.ReportMetric(pctMs(latencies, 0.50), "dtmf_p50_ms")
+	b.ReportMetric(pctMs(latencies, 0.99), "dtmf_p99_ms")
 	if snap.calls > 0 {
 		b.ReportMetric(snap.ivrdBytes/float64(snap.calls)/1024, "ivrd_KB/call")
 		b.ReportMetric(float64(snap.process-(base.HeapInuse+base.StackInuse))/float64(snap.calls)/1024, "process_KB/call")
@@ -214,7 +218,7 @@ func BenchmarkHotlineCalls(b *testing.B) {
 		return true
 	})
 	b.Logf("%d calls at %.0f/s (speed %gx): placed %.1f calls/s, all ended after %s, peak %d up, DTMF->command p50 %.2f ms p99 %.2f ms (%d samples), %d failed, outcomes %v, texts %d, leaked goroutines %d",
-		b.N, rate, speed, float64(b.N)/placed.Seconds(), time.Since(start).Round(time.Second), peak.Load(), pct(latencies, 0.5), pct(latencies, 0.99), len(latencies), failures, oc, texts.Load(), len(leaked))
+		b.N, rate, speed, float64(b.N)/placed.Seconds(), time.Since(start).Round(time.Second), peak.Load(), pctMs(latencies, 0.5), pctMs(latencies, 0.99), len(latencies), failures, oc, texts.Load(), len(leaked))
 	if snap.calls > 0 {
 		b.Logf("memory at %d calls up: ivrd %.1f KB/call (heap %.1f, stacks %.1f; %.1f goroutines/call), whole process %.1f KB/call",
 			snap.calls, snap.ivrdBytes/float64(snap.calls)/1024, snap.ivrdHeap/float64(snap.calls)/1024,
@@ -227,31 +231,9 @@ func BenchmarkHotlineCalls(b *testing.B) {
 	}
 }
 
-// dtmfLatencies returns, for each command ivrd sent right after a key press that completed an
-// entry, the time between the two (emulated time divided by the emulator's speed).
-func dtmfLatencies(ev []fstest.CallEvent, speed float64, skipFrom, skipTo time.Time) []time.Duration {
-	var out []time.Duration
-	var lastDTMF time.Time
-	for _, e := range ev {
-		switch e.Kind {
-		case fstest.KindDTMF:
-			lastDTMF = e.At
-		case fstest.KindApp:
-			if !lastDTMF.IsZero() && (e.At.Before(skipFrom) || lastDTMF.After(skipTo)) {
-				out = append(out, time.Duration(float64(e.At.Sub(lastDTMF))/speed))
-				lastDTMF = time.Time{}
-			}
-		}
-	}
-	return out
-}
-
-func pct(sorted []time.Duration, p float64) float64 {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(math.Ceil(p*float64(len(sorted)))) - 1
-	return float64(sorted[max(i, 0)]) / float64(time.Millisecond)
+// pctMs is the p-th quantile of latencies in milliseconds.
+func pctMs(latencies []time.Duration, p float64) float64 {
+	return float64(fstest.Percentile(latencies, p)) / float64(time.Millisecond)
 }
 
 // memSnapshot is memory in use at one moment, split into ivrd's part and the whole process.

@@ -11,7 +11,6 @@ import (
 	"math"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -242,7 +241,10 @@ func runBenchSplit(ctx context.Context, env *cmdEnv, o splitOptions) error {
 				hcancel()
 			}
 			up.Add(-1)
-			lat := splitLatencies(c.Events(), o.speed)
+			var lat []time.Duration
+			for _, k := range fstest.KeyLatencies(c.Events(), o.speed) {
+				lat = append(lat, k.Took)
+			}
 			mu.Lock()
 			latencies = append(latencies, lat...)
 			if err != nil || res.Cause != "NORMAL_CLEARING" {
@@ -304,14 +306,13 @@ func runBenchSplit(ctx context.Context, env *cmdEnv, o splitOptions) error {
 		return fmt.Errorf("the ivrd process: %w", err)
 	}
 
-	slices.Sort(latencies)
 	ivrdCPU, emuCPU := cpu1-cpu0, self1-self0
 	figures := map[string]float64{
 		"placed/s":  round2(float64(o.calls) / placed.Seconds()),
 		"peak":      float64(peak.Load()),
 		"failed":    float64(failures),
-		"p50":       round2(splitPct(latencies, 0.50)),
-		"p99":       round2(splitPct(latencies, 0.99)),
+		"p50":       round2(ms(fstest.Percentile(latencies, 0.50))),
+		"p99":       round2(ms(fstest.Percentile(latencies, 0.99))),
 		"cpu_ms":    round2(float64(ivrdCPU) / float64(time.Millisecond) / float64(o.calls)),
 		"cores":     round2((cpuPlaced - cpu0).Seconds() / placed.Seconds()),
 		"still_up":  float64(end.Active),
@@ -351,31 +352,7 @@ func runBenchSplit(ctx context.Context, env *cmdEnv, o splitOptions) error {
 	return nil
 }
 
-// splitLatencies is, for each command the switch received right after a key press, the time
-// between the two (emulated time divided by the emulator's speed).
-func splitLatencies(ev []fstest.CallEvent, speed float64) []time.Duration {
-	var out []time.Duration
-	var lastDTMF time.Time
-	for _, e := range ev {
-		switch e.Kind {
-		case fstest.KindDTMF:
-			lastDTMF = e.At
-		case fstest.KindApp:
-			if !lastDTMF.IsZero() {
-				out = append(out, time.Duration(float64(e.At.Sub(lastDTMF))/speed))
-				lastDTMF = time.Time{}
-			}
-		}
-	}
-	return out
-}
-
-func splitPct(sorted []time.Duration, p float64) float64 {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(math.Ceil(p*float64(len(sorted)))) - 1
-	return float64(sorted[max(i, 0)]) / float64(time.Millisecond)
-}
+// ms is d in milliseconds.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }
