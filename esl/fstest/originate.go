@@ -82,31 +82,15 @@ func splitOutside(s string, sep byte) []string {
 	return append(out, s[start:])
 }
 
-// parseVarList parses "a=1,b='x,y',c=3" (FreeSWITCH allows ^^:sep and quoting; we handle quotes).
+// parseVarList parses "a=1,b='x y',c=Bank\, N.A." as FreeSWITCH does: separateString on
+// commas (quotes removed, \, a literal comma).
 func parseVarList(s string) []Header {
 	var out []Header
-	var cur strings.Builder
-	inQuote := false
-	flush := func() {
-		kv := cur.String()
-		cur.Reset()
+	for _, kv := range separateString(s, ',') {
 		if k, v, ok := strings.Cut(kv, "="); ok && strings.TrimSpace(k) != "" {
-			v = strings.Trim(v, "'")
 			out = append(out, Header{strings.TrimSpace(k), v})
 		}
 	}
-	for i := 0; i < len(s); i++ {
-		switch {
-		case s[i] == '\'':
-			inQuote = !inQuote
-			cur.WriteByte(s[i])
-		case s[i] == ',' && !inQuote:
-			flush()
-		default:
-			cur.WriteByte(s[i])
-		}
-	}
-	flush()
 	return out
 }
 

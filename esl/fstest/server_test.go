@@ -139,3 +139,16 @@ func TestSplitAppArgs(t *testing.T) {
 		require.Equal(t, tc.want, splitAppArgs(tc.in), tc.in)
 	}
 }
+
+func TestOriginateVariablesSplitAsFreeSWITCHDoes(t *testing.T) {
+	t.Parallel()
+	// esl.Client quotes values with blanks and escapes commas ({a='x y',b=1\,2}).
+	argv := splitOriginateArgs(`{origination_caller_id_name='Example Bank\, N.A.',ivrd_flow=callback}sofia/gateway/carrier/+12125550101 '&socket(127.0.0.1:8084 async full)'`)
+	require.Equal(t, "&socket(127.0.0.1:8084 async full)", argv[1])
+	global, groups, err := parseDialString(argv[0])
+	require.NoError(t, err)
+	require.Equal(t, []Header{{"origination_caller_id_name", "Example Bank, N.A."}, {"ivrd_flow", "callback"}}, global)
+	require.Equal(t, "sofia/gateway/carrier/+12125550101", groups[0][0].dial)
+	// A bridge's data is not split first, so the quotes reach the variable list.
+	require.Equal(t, []Header{{"a", "x y"}, {"b", "1,2"}}, parseVarList(`a='x y',b=1\,2`))
+}
