@@ -60,6 +60,8 @@ func runCall(ctx context.Context, env *cmdEnv, args []string) error {
 	fs.Float64Var(&o.speed, "speed", 10, "with --digits in-process: run the call this many times faster than real time")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "hang up when the call has lasted this long (call time)")
 	fs.BoolVar(&o.verbose, "v", false, "log what ivrd does")
+	// Never read here: --sip is routed to runSIPCall above; listed so -h shows the SIP mode exists.
+	fs.String("sip", "", "dial this SIP URI instead: a real call over SIP and RTP (its flags: ivrd call --sip URI -h)")
 	if err := fs.Parse(args); err != nil {
 		return flagError(err)
 	}
