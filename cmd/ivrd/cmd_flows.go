@@ -184,6 +184,9 @@ func runFlowsGraph(_ context.Context, env *cmdEnv, args []string) error {
 	if *format != string(ivr.GraphMermaid) && *format != string(ivr.GraphDOT) {
 		return fmt.Errorf("unknown --format %q: use mermaid or dot", *format)
 	}
+	if st, err := os.Stat(paths[0]); err == nil && st.IsDir() {
+		return fmt.Errorf("%s is a folder: give one flow file, e.g. ivrd flows graph %s", paths[0], filepath.Join(paths[0], "hotline.yaml"))
+	}
 	cfg, err := flowConfig(env, *cfgPath)
 	if err != nil {
 		fmt.Fprintln(env.stderr, err)

@@ -136,6 +136,11 @@ func TestGraphDrawsAFlow(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Contains(t, errOut, `unknown --format "png": use mermaid or dot`)
 
+	code, out, errOut = runCmdWithEnv(t, nil, "flows", "graph", "../../flows")
+	require.Equal(t, 1, code)
+	require.Empty(t, out, "a folder must not silently draw one of its flows")
+	require.Contains(t, errOut, "../../flows is a folder: give one flow file")
+
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("steps:\n  start:\n    goto: nowhere\n"), 0o644))
 	code, _, errOut = runCmdWithEnv(t, nil, "flows", "graph", bad)
