@@ -412,7 +412,7 @@ func runScriptedLocal(ctx context.Context, env *cmdEnv, o callOptions, steps []s
 	}
 	defer client.Close()
 	clk := s.fs.Clock()
-	p := &phone{client: client, out: env.stdout, now: clk.Now, called: o.number, caller: o.caller,
+	p := &phone{client: client, out: env.stdout, now: clk.Now, called: o.number, caller: o.caller, inProcess: true,
 		sleep: func(ctx context.Context, d time.Duration) error {
 			select {
 			case <-clk.After(d):

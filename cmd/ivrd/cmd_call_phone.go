@@ -39,6 +39,8 @@ type phone struct {
 	hungUpBy  string        // "caller" when we hung up
 	cause     string
 	answered  bool
+
+	inProcess bool // no database behind ivrd: do not point at ivrd calls show
 	done      chan struct{}
 }
 
@@ -92,7 +94,11 @@ func (p *phone) follow(sub *esl.Subscription) {
 		case "CHANNEL_ANSWER":
 			if ivrdLeg {
 				p.setAnswered()
-				p.printf("answered (ivrd's call id %s: ivrd calls show %s)", leg, leg)
+				if p.inProcess {
+					p.printf("answered (ivrd's call id %s)", leg)
+				} else {
+					p.printf("answered (ivrd's call id %s: ivrd calls show %s)", leg, leg)
+				}
 			}
 			legs[leg] = true
 		case "CHANNEL_EXECUTE":

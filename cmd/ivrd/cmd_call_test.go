@@ -42,6 +42,8 @@ func TestCallDigitsSelfServiceBalanceWithAccountNumber(t *testing.T) {
 	require.Contains(t, out, "flow     hotline (version ")
 	require.Contains(t, out, "clock    Tue 2026-11-24 10:00 EST")
 	require.Contains(t, out, "built-in demo bank API")
+	// No database in-process: the answered line must not send the user to ivrd calls show.
+	require.Regexp(t, `answered \(ivrd's call id [0-9a-f-]+\)\n`, out)
 	require.Contains(t, out, `hears: "For your balance, press 1.`)
 	require.Contains(t, out, `hears: "Please enter your 8 digit account number`)
 	require.Contains(t, out, "you press 12345678")
