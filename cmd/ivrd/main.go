@@ -57,7 +57,13 @@ func main() {
 func runMain(ctx context.Context, env *cmdEnv, args []string) int {
 	c, rest, ok := lookup(args)
 	if !ok {
-		if len(args) > 0 && args[0] != "help" && args[0] != "-h" && args[0] != "--help" {
+		if len(args) > 0 && groupUsage(env, args) {
+			if len(args) > 1 && isHelpFlag(args[1]) {
+				return 0
+			}
+			return 2
+		}
+		if len(args) > 0 && args[0] != "help" && !isHelpFlag(args[0]) {
 			fmt.Fprintf(env.stderr, "ivrd: unknown command %q\n\n", strings.Join(args, " "))
 			usage(env.stderr)
 			return 2
@@ -86,6 +92,38 @@ func lookup(args []string) (command, []string, bool) {
 		}
 	}
 	return command{}, nil, false
+}
+
+func isHelpFlag(a string) bool { return a == "-h" || a == "--help" || a == "-help" }
+
+// groupUsage handles "ivrd calls" or "ivrd calls --help" where calls is only the first word
+// of commands such as "calls list": it lists them (on stdout when help was asked for) and
+// reports whether args[0] named such a group.
+func groupUsage(env *cmdEnv, args []string) bool {
+	var names []string
+	for n := range commands {
+		if strings.HasPrefix(n, args[0]+" ") {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return false
+	}
+	sort.Strings(names)
+	w := env.stderr
+	if len(args) > 1 && isHelpFlag(args[1]) {
+		w = env.stdout
+	} else if len(args) == 1 {
+		fmt.Fprintf(w, "ivrd: %q needs one of its commands:\n\n", args[0])
+	} else {
+		fmt.Fprintf(w, "ivrd: no command %q; %q has these:\n\n", strings.Join(args[:2], " "), args[0])
+	}
+	for _, n := range names {
+		c := commands[n]
+		fmt.Fprintf(w, "  ivrd %-30s %s\n", strings.TrimSpace(n+" "+c.args), c.summary)
+	}
+	fmt.Fprintf(w, "\nRun 'ivrd %s -h' for its flags.\n", names[0])
+	return true
 }
 
 func usage(w io.Writer) {
